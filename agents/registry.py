@@ -1,0 +1,44 @@
+"""Agents by spec string, as the CLI and configs name them.
+
+`random`, `expert`, or `<kind>:<argument>` (for example `hf:smollm2`, `openai:http://127.0.0.1:8000/v1`).
+Factories are import paths so that naming an agent never imports torch unless it is used.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any, Callable
+
+from turnrl.agents.base import Agent
+
+# spec kind -> "module:function"; the function takes (argument: str | None, **kwargs) -> Agent
+AGENT_FACTORIES: dict[str, str] = {
+    "random": "turnrl.agents.registry:_random",
+    "expert": "turnrl.agents.registry:_expert",
+}
+
+
+def register_agent(kind: str, factory: str | Callable[..., Agent]) -> None:
+    AGENT_FACTORIES[kind] = factory  # type: ignore[assignment]
+
+
+def make_agent(spec: str, **kwargs: Any) -> Agent:
+    kind, _, argument = spec.partition(":")
+    factory = AGENT_FACTORIES.get(kind)
+    if factory is None:
+        raise ValueError(f"unknown agent {spec!r}; known kinds: {sorted(AGENT_FACTORIES)}")
+    if isinstance(factory, str):
+        module, _, attr = factory.partition(":")
+        factory = getattr(importlib.import_module(module), attr)
+    return factory(argument or None, **kwargs)
+
+
+def _random(argument: str | None, seed: int | None = 0, **_: Any) -> Agent:
+    from turnrl.agents.scripted import RandomAgent
+
+    return RandomAgent(seed=int(argument) if argument else seed)
+
+
+def _expert(argument: str | None, **_: Any) -> Agent:
+    from turnrl.agents.scripted import ExpertAgent
+
+    return ExpertAgent()

@@ -1,0 +1,1 @@
+"""Trainers: turn per-step advantages into new policy weights (PyTorch)."""

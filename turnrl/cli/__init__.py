@@ -1,0 +1,34 @@
+"""The `turnrl` command. Each subcommand is a module `turnrl/cli/cmd_<name>.py` with `HELP`,
+`add_arguments(parser)` and `run(args) -> int`; modules import heavy libraries inside `run`,
+so `turnrl --help` stays fast."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+
+def _commands() -> dict[str, object]:
+    here = __path__  # type: ignore[name-defined]
+    names = sorted(m.name for m in pkgutil.iter_modules(here) if m.name.startswith("cmd_"))
+    return {n[4:]: importlib.import_module(f"{__name__}.{n}") for n in names}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="turnrl", description="RL for LLM agents in multi-turn text environments.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, module in _commands().items():
+        p = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

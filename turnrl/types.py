@@ -1,0 +1,162 @@
+"""The one data model that flows from environments through agents and credit to trainers.
+
+A `Step` is one agent turn, a `Trajectory` one episode of one player, a `Group` the trajectories
+started from the same task and seed. Everything is plain Python so it serialises to JSON
+losslessly; `turnrl.batch` lowers a list of trajectories to flat numpy rows for `credit/`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Step:
+    """One turn: what the agent saw, what it did, and what came back.
+
+    `observation` is the text the agent acted on (before the action); `reward`, `terminated`,
+    `truncated` and `info` are what `env.step(action)` returned. `state_key` is the env's
+    canonical key of the true state the agent acted in (or the raw observation where the engine
+    exposes no state), `obs_key` the raw observation without history or template.
+    """
+
+    observation: str
+    action: str
+    reward: float = 0.0
+    reward_components: dict[str, float] = field(default_factory=dict)
+    terminated: bool = False
+    truncated: bool = False
+    end_reason: str | None = None
+    valid: bool = True
+    invalid_reason: str | None = None
+    state_key: str | None = None
+    obs_key: str | None = None
+    t: int = 0  # step index; for multi-agent games the joint step index of the whole game
+    info: dict[str, Any] = field(default_factory=dict)
+    # Filled by LLM agents (token-in, token-out: exactly the ids that were generated).
+    prompt_ids: list[int] | None = None
+    response_ids: list[int] | None = None
+    response_logprobs: list[float] | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.terminated or self.truncated
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Step":
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - names
+        if unknown:
+            raise ValueError(f"unknown Step fields: {sorted(unknown)}")
+        return cls(**d)
+
+
+@dataclass
+class Trajectory:
+    """One episode of one player (single-agent envs have player_id None)."""
+
+    task_id: str
+    seed: int | None = None
+    group_id: str | None = None
+    player_id: str | None = None
+    task: str = ""  # the goal text
+    steps: list[Step] = field(default_factory=list)
+    won: bool = False
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def episode_return(self) -> float:
+        return float(math.fsum(s.reward for s in self.steps))
+
+    @property
+    def length(self) -> int:
+        return len(self.steps)
+
+    @property
+    def terminated(self) -> bool:
+        return bool(self.steps) and self.steps[-1].terminated
+
+    @property
+    def truncated(self) -> bool:
+        return bool(self.steps) and self.steps[-1].truncated
+
+    @property
+    def end_reason(self) -> str | None:
+        return self.steps[-1].end_reason if self.steps else None
+
+    @property
+    def invalid_rate(self) -> float:
+        return sum(not s.valid for s in self.steps) / len(self.steps) if self.steps else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "steps"}
+        d["steps"] = [s.to_dict() for s in self.steps]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Trajectory":
+        d = dict(d)
+        steps = [Step.from_dict(s) for s in d.pop("steps", [])]
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - names
+        if unknown:
+            raise ValueError(f"unknown Trajectory fields: {sorted(unknown)}")
+        return cls(steps=steps, **d)
+
+
+@dataclass
+class Group:
+    """The trajectories started from one task and seed, as group-based credit needs them."""
+
+    group_id: str
+    trajectories: list[Trajectory] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.trajectories)
+
+    def __iter__(self):
+        return iter(self.trajectories)
+
+    @property
+    def success_rate(self) -> float:
+        return sum(t.won for t in self.trajectories) / len(self.trajectories) if self.trajectories else 0.0
+
+
+def group_trajectories(trajectories: list[Trajectory]) -> list[Group]:
+    """Groups by `group_id`, keeping first-seen order (a None group id makes a singleton group)."""
+    groups: dict[str, Group] = {}
+    for i, traj in enumerate(trajectories):
+        gid = traj.group_id if traj.group_id is not None else f"__single_{i}"
+        groups.setdefault(gid, Group(gid)).trajectories.append(traj)
+    return list(groups.values())
+
+
+@dataclass
+class AgentInput:
+    """What an agent sees at one turn. `history` holds earlier (observation, action) pairs."""
+
+    observation: str
+    task: str = ""
+    history: list[tuple[str, str]] = field(default_factory=list)
+    admissible_actions: list[str] | None = None
+    step: int = 0
+    info: dict[str, Any] = field(default_factory=dict)
+    env_id: str | None = None
+
+
+@dataclass
+class AgentOutput:
+    """An agent's answer. LLM agents add the exact token ids and log-probs they generated."""
+
+    action: str
+    valid: bool = True
+    invalid_reason: str | None = None
+    raw_text: str | None = None
+    prompt_ids: list[int] | None = None
+    response_ids: list[int] | None = None
+    response_logprobs: list[float] | None = None
