@@ -1,0 +1,175 @@
+"""`turnrl/WebShop-v0`: WebShop's shopping task as a multi-turn text env, without a web server.
+
+Actions are WebShop's: `search[query]` on the search page and `click[text]` for any clickable of
+the page (`back to search`, `next >`, `< prev`, a product id, an option value, `description`,
+`features`, `reviews`, `buy now`). `click[buy now]` ends the episode with the purchase reward in
+[0, 1]; `won` means reward 1.0. Episodes are truncated after `max_steps` actions (15, as in
+the GiGPO setup), invalid ones included.
+
+Reset options: `goal_index` (position in the split) or `task_id` ("<kind>/<split>/<index>");
+otherwise the seed draws a goal of the split. The same seed and options give the same episode.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from turnrl.envs.base import TextEnv
+from turnrl.envs.webshop.catalog import Catalog, load_catalog
+from turnrl.envs.webshop.expert import expert_action
+from turnrl.envs.webshop.goals import Goal, GoalSet, load_goals
+from turnrl.envs.webshop.pages import BACK, BUY, NEXT, PREV, SEP, SUBPAGES, Clickable, Page, admissible, n_result_pages, render
+from turnrl.envs.webshop.reward import PurchaseReward, purchase_reward
+
+ACTION = re.compile(r"^\s*(search|click)\s*\[(.*)\]\s*$", re.IGNORECASE | re.DOTALL)
+MAX_QUERY_CHARS = 500
+
+
+def parse_action(action: str) -> tuple[str, str] | str:
+    """(verb, argument) of `search[...]` / `click[...]`, or the reason the text is not one."""
+    m = ACTION.match(action)
+    if m is None:
+        return "expected search[<query>] or click[<button>]"
+    verb, arg = m.group(1).lower(), m.group(2).strip()
+    if "[" in arg or "]" in arg:
+        return "unbalanced or nested brackets"
+    if not arg:
+        return f"{verb}[] needs {'a query' if verb == 'search' else 'a button text'}"
+    return verb, arg
+
+
+class WebShopEnv(TextEnv):
+    """WebShop over the real catalog; every copy in a process shares one catalog and index."""
+
+    def __init__(self, data_dir: str | None = None, index_dir: str | None = None, goals: str = "synthetic",
+                 split: str = "test", max_steps: int = 15, render_mode: str | None = None):
+        super().__init__(render_mode=render_mode)
+        self.catalog: Catalog = load_catalog(data_dir, index_dir)
+        self.goal_set: GoalSet = load_goals(self.catalog, goals)
+        self.split = split
+        self.split_goals = self.goal_set.split_indices(split)
+        if len(self.split_goals) == 0:
+            raise ValueError(f"the {goals!r} goals have an empty {split!r} split")
+        self.max_steps = max_steps
+        self.goal: Goal | None = None
+        self.page = Page("search")
+        self.clicks: dict[str, Clickable] = {}
+        self.steps = 0
+
+    @property
+    def num_tasks(self) -> int:
+        return len(self.split_goals)
+
+    # -- reset --------------------------------------------------------------------------
+    def _goal_index(self, options: dict[str, Any]) -> int:
+        if "task_id" in options:
+            kind, split, index = str(options["task_id"]).rsplit("/", 2)
+            if (kind, split) != (self.goal_set.kind, self.split):
+                raise ValueError(f"task {options['task_id']!r} is not of this env ({self.goal_set.kind}/{self.split})")
+            options = {"goal_index": index}
+        if "goal_index" in options:
+            i = int(options["goal_index"])
+            if not 0 <= i < self.num_tasks:
+                raise ValueError(f"goal_index {i} outside the {self.split} split (0..{self.num_tasks - 1})")
+            return i
+        return int(self.np_random.integers(self.num_tasks))
+
+    def _reset(self, options: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        self.index = self._goal_index(options)
+        self.goal = self.goal_set.goal(int(self.split_goals[self.index]))
+        self.steps = 0
+        return self._show(Page("search"), {})
+
+    # -- step ---------------------------------------------------------------------------
+    def step(self, action: str):
+        self.steps += 1
+        obs, reward, terminated, truncated, info = super().step(action)
+        if not terminated and self.steps >= self.max_steps:
+            truncated = True
+            info = dict(info, end_reason="max_steps")
+        return obs, reward, terminated, truncated, info
+
+    def _step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
+        if self.page.kind == "done":
+            return self.invalid_step("the episode is over; call reset()")
+        parsed = parse_action(action)
+        if isinstance(parsed, str):
+            return self.invalid_step(parsed)
+        verb, arg = parsed
+        if verb == "search":
+            if self.page.kind != "search":
+                return self.invalid_step("no search box on this page; click[back to search] first")
+            if len(arg) > MAX_QUERY_CHARS:
+                return self.invalid_step(f"query too long ({len(arg)} characters, limit {MAX_QUERY_CHARS})")
+            obs, info = self._show(Page("results", query=arg.lower()), {})
+            return obs, 0.0, False, False, info
+        target = self.clicks.get(arg.lower(), self.clicks.get(arg))
+        if target is None:
+            return self.invalid_step(f"{arg!r} is not clickable on this page")
+        return self._click(target)
+
+    def _click(self, c: Clickable) -> tuple[str, float, bool, bool, dict[str, Any]]:
+        page = self.page
+        if c.kind == "product":
+            nxt = Page("item", query=page.query, number=page.number, row=c.target)
+        elif c.kind == "option":
+            nxt = page.choose(*c.target)
+        elif c.target == BACK:
+            nxt = Page("search")
+        elif c.target == NEXT:
+            nxt = Page("results", query=page.query, number=min(page.number + 1, n_result_pages(self._hits(page))))
+        elif c.target == PREV:
+            nxt = Page("results", query=page.query, number=max(1, page.number - 1)) if page.kind in ("results", "item") \
+                else Page("item", query=page.query, number=page.number, row=page.row, options=page.options)
+        elif c.target in SUBPAGES:
+            nxt = Page("item_sub", query=page.query, number=page.number, row=page.row, sub=c.target, options=page.options)
+        elif c.target == BUY:
+            return self._buy()
+        else:  # a button this module does not know is a bug, not bad input
+            raise AssertionError(f"unhandled clickable {c}")
+        obs, info = self._show(nxt, {})
+        return obs, 0.0, False, False, info
+
+    def _buy(self) -> tuple[str, float, bool, bool, dict[str, Any]]:
+        assert self.goal is not None
+        row, chosen = self.page.row, dict(self.page.options)
+        goal_row = self.catalog.index_of(self.goal.asin)
+        r: PurchaseReward = purchase_reward(
+            self.catalog.product(row), float(self.catalog.prices[row]), chosen, self.goal.reward_view(),
+            bought_nouns=self.catalog.title_nouns[row],
+            goal_nouns=self.catalog.title_nouns[goal_row] if goal_row is not None else None)
+        text = SEP.join(["Thank you for shopping with us!", "Your score (min 0.0, max 1.0)", f"{r.total:.4f}"])
+        obs, info = self._show(Page("done", row=row, options=self.page.options), {
+            "reward_components": r.components(), "score": r.total, "purchased_asin": self.catalog.asins[row],
+            "purchased_options": chosen, "query_match": r.query_match, "category_match": r.category_match,
+            "title_score": r.title_score, "end_reason": "purchase"}, text=text, won=r.total >= 1.0)
+        return obs, r.total, True, False, info
+
+    # -- pages --------------------------------------------------------------------------
+    def _hits(self, page: Page) -> tuple[int, ...]:
+        return self.catalog.search(page.query) if page.query else ()
+
+    def _show(self, page: Page, extra: dict[str, Any], text: str | None = None,
+              won: bool = False) -> tuple[str, dict[str, Any]]:
+        assert self.goal is not None
+        if page.kind == "done":
+            self.clicks = {}
+        else:
+            text, self.clicks = render(page, self.catalog, self.goal.instruction_text, self._hits(page))
+        self.page = page
+        info = {
+            "admissible_actions": admissible(page, self.clicks) if page.kind != "done" else [],
+            "has_search_bar": page.kind == "search",
+            "clickables": list(self.clicks),
+            "won": won,
+            "valid": True,
+            "state_key": f"{self.goal_set.kind}/{self.split}/{self.index}|{page.key()}",
+            "obs_key": text,
+            "task": self.goal.instruction_text,
+            "task_id": f"{self.goal_set.kind}/{self.split}/{self.index}",
+            "goal_asin": self.goal.asin,
+            **extra,
+        }
+        if page.kind != "done":
+            info["expert_action"] = expert_action(page, self.catalog, self.goal)
+        return text, info

