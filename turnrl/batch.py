@@ -20,7 +20,8 @@ class StepRows:
     step: step index inside its trajectory; reward: step reward; valid: was the action understood;
     done: last step of its trajectory; state_key / obs_key: object arrays of str (or None);
     components: named per-step reward components (missing -> 0.0);
-    traj_return: episode return of each trajectory (length T), traj_group: its group (length T).
+    traj_return: episode return of each trajectory (length T), traj_group: its group (length T);
+    action: object array of the action text of each row (None when built without it).
     """
 
     group: np.ndarray
@@ -35,6 +36,7 @@ class StepRows:
     traj_group: np.ndarray
     components: dict[str, np.ndarray] = field(default_factory=dict)
     traj_components: dict[str, np.ndarray] = field(default_factory=dict)
+    action: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.reward)
@@ -84,6 +86,8 @@ def to_rows(trajectories: list[Trajectory]) -> StepRows:
     state_key[:] = [s.state_key for s in steps]
     obs_key = np.empty(n, dtype=object)
     obs_key[:] = [s.obs_key if s.obs_key is not None else s.observation for s in steps]
+    action = np.empty(n, dtype=object)
+    action[:] = [s.action for s in steps]
 
     names = sorted({k for s in steps for k in s.reward_components})
     components = {k: np.fromiter((s.reward_components.get(k, 0.0) for s in steps), dtype=np.float64, count=n)
@@ -92,4 +96,4 @@ def to_rows(trajectories: list[Trajectory]) -> StepRows:
     traj_components = {k: np.bincount(traj, weights=v, minlength=len(trajectories)) for k, v in components.items()}
     return StepRows(group=traj_group[traj], traj=traj, step=step, reward=reward, valid=valid, done=done,
                     state_key=state_key, obs_key=obs_key, traj_return=traj_return, traj_group=traj_group,
-                    components=components, traj_components=traj_components)
+                    components=components, traj_components=traj_components, action=action)
