@@ -66,6 +66,17 @@ def _file_digest(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
+def _parse_record(line: bytes, path: Path, lineno: int) -> dict[str, Any]:
+    try:
+        record = json.loads(line)
+    except ValueError as e:
+        raise ValueError(f"{path}:{lineno}: not a JSON product record ({e})") from None
+    missing = [k for k in ("asin", "Title", "Price") if not isinstance(record, dict) or k not in record]
+    if missing:
+        raise ValueError(f"{path}:{lineno}: product record lacks {missing}")
+    return record
+
+
 def build_index(products_path: Path, out: Path) -> None:
     """Write the BM25 index, line offsets and page metadata for `products_path` into `out`."""
     import bm25s
@@ -74,9 +85,9 @@ def build_index(products_path: Path, out: Path) -> None:
 
     offsets, products = [0], []
     with products_path.open("rb") as f:
-        for line in f:
+        for lineno, line in enumerate(f, 1):
             offsets.append(offsets[-1] + len(line))
-            products.append(json.loads(line))
+            products.append(_parse_record(line, products_path, lineno))
     retriever = bm25s.BM25()
     retriever.index(_tokenize([_search_text(p) for p in products]), show_progress=False)
     titles = [p["Title"] for p in products]

@@ -63,12 +63,15 @@ class WebShopEnv(TextEnv):
     # -- reset --------------------------------------------------------------------------
     def _goal_index(self, options: dict[str, Any]) -> int:
         if "task_id" in options:
-            kind, split, index = str(options["task_id"]).rsplit("/", 2)
-            if (kind, split) != (self.goal_set.kind, self.split):
+            parts = str(options["task_id"]).rsplit("/", 2)
+            if len(parts) != 3 or tuple(parts[:2]) != (self.goal_set.kind, self.split):
                 raise ValueError(f"task {options['task_id']!r} is not of this env ({self.goal_set.kind}/{self.split})")
-            options = {"goal_index": index}
+            options = {"goal_index": parts[2]}
         if "goal_index" in options:
-            i = int(options["goal_index"])
+            try:
+                i = int(options["goal_index"])
+            except (TypeError, ValueError):
+                raise ValueError(f"goal_index must be an integer, got {options['goal_index']!r}") from None
             if not 0 <= i < self.num_tasks:
                 raise ValueError(f"goal_index {i} outside the {self.split} split (0..{self.num_tasks - 1})")
             return i

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 from rapidfuzz import fuzz
+from rapidfuzz.utils import default_process
 
 FUZZY_THRESHOLD = 85
 NOUN_TAGS = ("NOUN", "PROPN")
@@ -69,7 +70,8 @@ def normalize_colour(value: str) -> str:
 
 
 def fuzzy_match(a: str, b: str) -> bool:
-    return fuzz.token_set_ratio(a, b) > FUZZY_THRESHOLD
+    """Token-set ratio above 85 after lower-casing and dropping punctuation (as `thefuzz` does by default)."""
+    return fuzz.token_set_ratio(a, b, processor=default_process) > FUZZY_THRESHOLD
 
 
 def count_attribute_matches(product: dict[str, Any], goal_attributes: Iterable[str]) -> int:

@@ -1,0 +1,182 @@
+"""WebShopEnv on the real catalog: pages, actions, bad input, expert, determinism, group resets."""
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from turnrl.envs import INFO_KEYS
+from turnrl.envs.webshop.pages import SEP
+
+pytestmark = pytest.mark.usefixtures("webshop_data")
+
+
+def play_expert(env, **reset_kwargs):
+    obs, info = env.reset(**reset_kwargs)
+    actions, reward, done = [], 0.0, False
+    while not done:
+        actions.append(info["expert_action"])
+        obs, reward, term, trunc, info = env.step(actions[-1])
+        done = term or trunc
+    return actions, reward, info
+
+
+def test_registered_and_makes(webshop_data):
+    env = gym.make("turnrl/WebShop-v0", data_dir=str(webshop_data), max_steps=15)
+    obs, info = env.reset(seed=3)
+    assert obs.startswith("WebShop [SEP] Instruction: [SEP] ") and obs.endswith(" [SEP] Search")
+    assert set(INFO_KEYS) <= set(info)
+    env.close()
+
+
+def test_page_flow_and_clickables(make_env):
+    env = make_env()
+    obs, info = env.reset(options={"goal_index": 0})
+    assert info["has_search_bar"] and info["admissible_actions"] == ["search[<your query>]"]
+    obs, _, _, _, info = env.step(f"search[{info['task']}]")
+    parts = obs.split(SEP)
+    assert parts[2:4] == ["Back to Search", "Page 1 (Total results: 50)"] and "Next >" in parts
+    assert not info["has_search_bar"] and "back to search" in info["clickables"] and "next >" in info["clickables"]
+    product_ids = [c for c in info["clickables"] if c.startswith("b0")]
+    assert len(product_ids) == 10
+    obs, _, _, _, info = env.step(f"click[{product_ids[0].upper()}]")  # ids are case-insensitive
+    assert {"< prev", "description", "features", "reviews", "buy now"} <= set(info["clickables"])
+    assert "Price: $" in obs and obs.endswith("Buy Now")
+    obs, _, _, _, info = env.step("click[Features]")
+    assert info["clickables"] == ["back to search", "< prev"]
+    obs, _, _, _, info = env.step("click[< prev]")
+    assert "buy now" in info["clickables"]
+    env.step("click[< prev]")
+    obs, _, _, _, info = env.step("click[next >]")
+    assert "Page 2 (Total results: 50)" in obs and "< prev" in info["clickables"]
+    obs, _, _, _, info = env.step("click[back to search]")
+    assert info["has_search_bar"]
+
+
+def test_option_choice_changes_state_key(make_env):
+    env = make_env()
+    _, info = env.reset(options={"goal_index": 0})
+    while not info["expert_action"].startswith("click[b0"):
+        _, _, _, _, info = env.step(info["expert_action"])
+    _, _, _, _, info = env.step(info["expert_action"])
+    before = info["state_key"]
+    option = next(c for c in info["clickables"] if c not in ("back to search", "< prev", "description",
+                                                               "features", "reviews", "buy now"))
+    _, _, _, _, info = env.step(f"click[{option}]")
+    assert info["state_key"] != before and f"={option}" in info["state_key"]
+
+
+@pytest.mark.parametrize("action, reason", [
+    ("click[nonexistent]", "not clickable"),
+    ("search[]", "needs a query"),
+    ("search[red shoes", "expected search"),
+    ("click[[buy now]]", "brackets"),
+    ("buy it", "expected search"),
+    ("search[" + "x" * (1 << 20) + "]", "too long"),
+    ("search[" + "shoe " * 150 + "]", "query too long"),
+    ("search[a\x00b]", "control characters"),
+    ("   ", "empty"),
+])
+def test_malformed_actions_are_invalid_observations(make_env, action, reason):
+    env = make_env()
+    obs0, info0 = env.reset(options={"goal_index": 1})
+    obs, reward, term, trunc, info = env.step(action)
+    assert reason in info["invalid_reason"] and reason in obs
+    assert not info["valid"] and reward == 0.0 and not term and not trunc
+    assert info["state_key"] == info0["state_key"] and obs.endswith(obs0)
+
+
+def test_search_only_on_search_page_and_unknown_query(make_env):
+    env = make_env()
+    env.reset(options={"goal_index": 2})
+    obs, _, _, _, info = env.step("search[qqqzzzxx]")
+    assert "Total results: 0" in obs and info["clickables"] == ["back to search"]
+    _, _, _, _, info = env.step("search[shoes]")
+    assert not info["valid"] and "no search box" in info["invalid_reason"]
+
+
+def test_non_string_action_raises_type_error(make_env):
+    env = make_env()
+    env.reset(options={"goal_index": 0})
+    with pytest.raises(TypeError):
+        env.step(42)
+
+
+def test_bad_reset_options_are_clear_errors(make_env):
+    env = make_env()
+    for options, match in [({"goal_index": 10**6}, "outside"), ({"goal_index": "x"}, "integer"),
+                           ({"task_id": "nonsense"}, "not of this env")]:
+        with pytest.raises(ValueError, match=match):
+            env.reset(options=options)
+
+
+def test_expert_wins_and_reports_components(make_env):
+    env = make_env()
+    for i in range(20):
+        actions, reward, info = play_expert(env, options={"goal_index": i})
+        assert reward == 1.0 and info["won"] and actions[-1] == "click[buy now]"
+        assert info["reward_components"] == {"attribute": 1.0, "option": 1.0, "price": 1.0, "type": 1.0}
+        assert info["purchased_asin"] == info["goal_asin"]
+
+
+def test_expert_recovers_from_a_detour(make_env):
+    env = make_env()
+    env.reset(options={"goal_index": 5})
+    env.step("search[garden hose]")
+    env.step("click[next >]")
+    info = env._last_info
+    for _ in range(12):
+        obs, reward, term, trunc, info = env.step(info["expert_action"])
+        if term:
+            break
+    assert term and reward == 1.0
+
+
+def test_buying_the_wrong_product_scores_lower(make_env):
+    env = make_env()
+    _, info = env.reset(options={"goal_index": 0})
+    _, _, _, _, info = env.step("search[garden hose]")
+    wrong = next(c for c in info["clickables"] if c.startswith("b0") and c != info["goal_asin"].lower())
+    env.step(f"click[{wrong}]")
+    _, reward, term, _, info = env.step("click[buy now]")
+    assert term and 0.0 <= reward < 0.5 and not info["won"]
+    assert set(info["reward_components"]) == {"attribute", "option", "price", "type"}
+
+
+def test_human_goals(make_env):
+    env = make_env(goals="human", split="all")
+    assert env.num_tasks == 13
+    _, reward, _ = play_expert(env, options={"goal_index": 0})
+    assert reward == 1.0
+
+
+def test_truncation_counts_invalid_actions(make_env):
+    env = make_env(max_steps=3)
+    env.reset(options={"goal_index": 0})
+    results = [env.step("click[nothing]") for _ in range(3)]
+    assert [r[3] for r in results] == [False, False, True]
+    assert results[-1][4]["end_reason"] == "max_steps"
+
+
+def test_same_seed_same_episode_and_group_resets(make_env):
+    a, b = make_env(split="train"), make_env(split="train")
+    runs = []
+    for env in (a, b, a):
+        obs, info = env.reset(seed=123)
+        rng = np.random.default_rng(0)
+        trace = [obs]
+        for _ in range(6):
+            acts = info["admissible_actions"]
+            action = acts[int(rng.integers(len(acts)))] if not info["has_search_bar"] else "search[cotton shirt]"
+            obs, r, term, trunc, info = env.step(action)
+            trace.append((obs, r, info["state_key"]))
+            if term:
+                break
+        runs.append(trace)
+    assert runs[0] == runs[1] == runs[2]
+    assert a.reset(seed=1)[0] != a.reset(seed=2)[0]
+
+
+def test_copies_share_one_catalog(make_env):
+    envs = [make_env() for _ in range(4)]
+    assert len({id(e.catalog) for e in envs}) == 1 and len({id(e.goal_set) for e in envs}) == 1
