@@ -1,0 +1,54 @@
+"""GRPO: group-relative advantages from episode returns (Shao et al. 2024), and Dr. GRPO.
+
+A_i = (R_i - mean_g R) / (std_g R + eps), or R_i - mean_g R with norm="mean" (Dr. GRPO).
+per="step" (the verl-agent default) counts every step row as a sample of its group, so long
+episodes weigh more in the statistics; per="trajectory" counts each episode once.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from turnrl.batch import StepRows
+
+from ._groups import Norm, Singleton, apply_singleton_rule, check_finite, group_moments, normalize_in_groups
+from .penalties import invalid_penalty as penalty_of
+
+Per = Literal["step", "trajectory"]
+
+
+def row_scores(rows: StepRows, invalid_penalty: float = 0.0) -> np.ndarray:
+    """Each row's episode return, minus the invalid-action penalty of that row only."""
+    returns = check_finite(rows.traj_return, "episode returns")
+    scores = returns[rows.traj]
+    return scores + penalty_of(rows.valid, invalid_penalty) if invalid_penalty else scores
+
+
+def group_relative(rows: StepRows, traj_values: np.ndarray, row_values: np.ndarray, *, norm: Norm = "std",
+                   per: Per = "step", eps: float = 1e-6, ddof: int = 1, singleton: Singleton = "raw") -> np.ndarray:
+    """Normalises `row_values` by group statistics of trajectory or row samples.
+
+    A group holding a single trajectory follows `singleton` ("raw": mean 0, std 1 as in verl;
+    "zero": advantage 0).
+    """
+    n_groups = rows.n_groups
+    if per == "trajectory":
+        mean, std, _ = group_moments(traj_values, rows.traj_group, n_groups, ddof)
+    elif per == "step":
+        mean, std, _ = group_moments(row_values, rows.group, n_groups, ddof)
+    else:
+        raise ValueError(f"per must be 'step' or 'trajectory', got {per!r}")
+    single = np.bincount(rows.traj_group, minlength=n_groups) <= 1
+    mean, std = apply_singleton_rule(mean, std, single, singleton)
+    return normalize_in_groups(row_values, rows.group, mean, std, norm, eps)
+
+
+def grpo(rows: StepRows, norm: Norm = "std", per: Per = "step", eps: float = 1e-6, ddof: int = 1,
+         invalid_penalty: float = 0.0, singleton: Singleton = "raw") -> np.ndarray:
+    """GRPO advantage of every step row (the episode advantage broadcast to its steps)."""
+    if len(rows) == 0:
+        return np.zeros(0)
+    scores = row_scores(rows, invalid_penalty)
+    return group_relative(rows, rows.traj_return, scores, norm=norm, per=per, eps=eps, ddof=ddof,
+                          singleton=singleton)
