@@ -1,0 +1,124 @@
+"""ALFWorld's TextWorld engine and experts, wrapped the way ALFWorld's own text env wraps them.
+
+`start_game` builds the same wrapper stack as `AlfredTWEnv.init_env` (TextWorld's PDDL engine,
+`AlfredDemangler` for object names such as "desk 1", `AlfredInfos`); one stack is kept per turnrl
+env and re-`load`ed when the game changes, because each stack owns a private copy of
+fast-downward's shared library (the library keeps global state, so copies cannot be shared).
+
+The experts are ALFWorld's: `HandcodedExpert` drives `HandCodedTWAgent` exactly as ALFWorld's
+`AlfredExpert` wrapper does, except that a give-up (`HandCodedAgentTimeout`/`Failed`) yields no
+action instead of an exception that would kill the episode, and its tie-break `random.choice`
+draws from the expert's own seeded RNG so that expert rollouts repeat under a seed.
+`planner_action` reads the PDDL planner's replanned policy (`policy_commands`).
+
+Importing `alfworld` sets `$ALFWORLD_DATA` to its own cache folder when unset; that would
+shadow `$TURNRL_DATA` in `turnrl.datadir`, so the import below restores the variable.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import random
+import re
+from typing import Any, Iterator
+
+
+@contextlib.contextmanager
+def _keep_alfworld_data_var() -> Iterator[None]:
+    saved = os.environ.get("ALFWORLD_DATA")
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("ALFWORLD_DATA", None)
+        else:
+            os.environ["ALFWORLD_DATA"] = saved
+
+
+with _keep_alfworld_data_var():
+    import textworld
+    from alfworld.agents.environment.alfred_tw_env import AlfredDemangler, AlfredInfos
+    from alfworld.agents.expert import HandCodedAgentFailed, HandCodedAgentTimeout, HandCodedTWAgent
+
+BANNER = re.compile(r"^\s*-= Welcome to TextWorld, ALFRED! =-\s*")
+TASK_LINE = re.compile(r"Your task is to:\s*(.+?)\s*$", re.MULTILINE)
+EXPERTS = ("handcoded", "planner", "none")
+
+
+def request_infos(expert: str) -> "textworld.EnvInfos":
+    """What the engine computes each step: facts feed the hand-coded expert, the plan the planner."""
+    return textworld.EnvInfos(won=True, admissible_commands=True, facts=expert == "handcoded",
+                              policy_commands=expert == "planner", extras=["gamefile"])
+
+
+def start_game(game_file: str, expert: str) -> "textworld.core.Environment":
+    """A TextWorld env with ALFWorld's wrappers, loaded with `game_file`."""
+    return textworld.start(game_file, request_infos(expert), wrappers=[AlfredDemangler(), AlfredInfos])
+
+
+def set_expert_infos(env: "textworld.core.Environment", expert: str) -> None:
+    """Switch what an existing engine computes (takes effect at the next reset)."""
+    env.request_infos.facts = expert == "handcoded"
+    env.request_infos.policy_commands = expert == "planner"
+
+
+def strip_banner(feedback: str) -> str:
+    """The observation as ALFWorld agents see it: without TextWorld's welcome line."""
+    return BANNER.sub("", feedback, count=1).strip()
+
+
+def task_sentence(intro: str) -> str:
+    """The goal from the first observation ("put a clean mug in coffeemachine.")."""
+    match = TASK_LINE.search(intro)
+    return match.group(1) if match else ""
+
+
+def state_key(state: Any) -> str:
+    """A canonical hash of the PDDL facts the engine holds (true symbolic state, order-free)."""
+    facts = sorted(f"{p.name}({','.join(v.name for v in p.arguments)})" for p in state["_facts"])
+    return hashlib.sha1("\n".join(facts).encode()).hexdigest()
+
+
+def planner_action(state: Any) -> str | None:
+    """The first command of the PDDL planner's plan from this state (None when it finds none)."""
+    plan = state.get("policy_commands") or []
+    return plan[0] if plan else None
+
+
+class HandcodedExpert:
+    """ALFWorld's hand-coded expert, fed each engine state as `AlfredExpert` feeds it."""
+
+    def __init__(self, max_steps: int = 200, seed: int | None = None):
+        self.agent = HandCodedTWAgent(max_steps=max_steps)
+        self.rng = random.Random(seed)
+        self.failure: str | None = None
+
+    def reset(self, game_file: str, state: Any, seed: int | None = None) -> str:
+        """Starts on a game; ALFWorld's expert always opens with `look`."""
+        if seed is not None:
+            self.rng.seed(seed)
+        self.failure = None
+        self.agent.reset(game_file)
+        self.agent.observe(state["feedback"])
+        return "look"
+
+    def next_action(self, state: Any, last_command: str) -> str | None:
+        """The expert's action after `last_command` led to `state` (None once it gave up)."""
+        if self.failure is not None:
+            return None
+        outer = random.getstate()
+        random.setstate(self.rng.getstate())
+        try:
+            action = self.agent.act(state, 0, state["won"], last_command)
+        except HandCodedAgentTimeout:
+            self.failure = "hand-coded expert ran out of steps"
+            return None
+        except HandCodedAgentFailed:
+            self.failure = "hand-coded expert finished its subgoals without winning"
+            return None
+        finally:
+            self.rng.setstate(random.getstate())
+            random.setstate(outer)
+        # as AlfredExpert: an inadmissible suggestion becomes "look"
+        return action if action in state["admissible_commands"] else "look"
