@@ -31,14 +31,18 @@ def row_keys(rows: StepRows, key: AnchorKey = "obs") -> np.ndarray:
     raise ValueError(f"anchor key must be 'obs' or 'state', got {key!r}")
 
 
-def exact_anchor_groups(keys: np.ndarray, group: np.ndarray) -> np.ndarray:
-    """Dense step-group id per row: same episode group and identical key. None never matches."""
+def key_codes(keys: np.ndarray) -> np.ndarray:
+    """Dense code per key where every None key gets a code of its own (it matches nothing)."""
     codes = factorize_keys(keys)
     missing = codes < 0
-    if missing.any():  # give every keyless row its own code so it stays a singleton
-        codes = codes.copy()
+    if missing.any():
         codes[missing] = codes.max(initial=-1) + 1 + np.arange(int(missing.sum()))
-    ids, _ = combine_ids(np.asarray(group, dtype=np.int64), codes)
+    return codes
+
+
+def exact_anchor_groups(keys: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Dense step-group id per row: same episode group and identical key. None never matches."""
+    ids, _ = combine_ids(np.asarray(group, dtype=np.int64), key_codes(keys))
     return ids
 
 
