@@ -44,17 +44,17 @@ def single_env_rate(steps: int) -> float:
 
 
 def _worker(args: tuple[int, int]) -> tuple[int, float, dict[str, float]]:
+    # the libraries first, so that the catalog's own memory is measured apart from them
+    import bm25s  # noqa: F401
     import psutil
+    import rapidfuzz  # noqa: F401
+    import Stemmer  # noqa: F401
 
     from turnrl.envs.webshop.catalog import load_catalog
     from turnrl.envs.webshop.env import WebShopEnv
 
-    import bm25s  # noqa: F401  (libraries first, so the catalog's own cost is measured)
-    import rapidfuzz  # noqa: F401
-    import Stemmer  # noqa: F401
-
     steps, first_goal = args
-    uss = lambda: psutil.Process().memory_full_info().uss / MB  # noqa: E731
+    uss = lambda: psutil.Process().memory_full_info().uss / MB
     before = uss()
     load_catalog()
     catalog_private = uss() - before

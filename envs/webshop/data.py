@@ -15,7 +15,8 @@ import json
 import re
 import urllib.request
 from pathlib import Path
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from turnrl import datadir
 

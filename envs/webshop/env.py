@@ -4,7 +4,8 @@ Actions are WebShop's: `search[query]` on the search page and `click[text]` for 
 the page (`back to search`, `next >`, `< prev`, a product id, an option value, `description`,
 `features`, `reviews`, `buy now`). `click[buy now]` ends the episode with the purchase reward in
 [0, 1]; `won` means reward 1.0. Episodes are truncated after `max_steps` actions (15, as in
-the GiGPO setup), invalid ones included.
+the GiGPO setup), invalid ones included. `observation_mode` is WebShop's "text" ([SEP]-joined,
+default) or "text_rich" (buttons marked, chosen options announced).
 
 Reset options: `goal_index` (position in the split) or `task_id` ("<kind>/<split>/<index>");
 otherwise the seed draws a goal of the split. The same seed and options give the same episode.
@@ -18,7 +19,8 @@ from turnrl.envs.base import TextEnv
 from turnrl.envs.webshop.catalog import Catalog, load_catalog
 from turnrl.envs.webshop.expert import expert_action
 from turnrl.envs.webshop.goals import Goal, GoalSet, load_goals
-from turnrl.envs.webshop.pages import BACK, BUY, NEXT, PREV, SEP, SUBPAGES, Clickable, Page, admissible, n_result_pages, render
+from turnrl.envs.webshop.pages import (BACK, BUY, FORMATS, NEXT, PREV, SUBPAGES, Clickable, Page, admissible, done_text,
+                                       n_result_pages, render)
 from turnrl.envs.webshop.reward import PurchaseReward, purchase_reward
 
 ACTION = re.compile(r"^\s*(search|click)\s*\[(.*)\]\s*$", re.IGNORECASE | re.DOTALL)
@@ -42,8 +44,12 @@ class WebShopEnv(TextEnv):
     """WebShop over the real catalog; every copy in a process shares one catalog and index."""
 
     def __init__(self, data_dir: str | None = None, index_dir: str | None = None, goals: str = "synthetic",
-                 split: str = "test", max_steps: int = 15, render_mode: str | None = None):
+                 split: str = "test", max_steps: int = 15, observation_mode: str = "text",
+                 render_mode: str | None = None):
         super().__init__(render_mode=render_mode)
+        if observation_mode not in FORMATS:
+            raise ValueError(f"observation_mode must be one of {sorted(FORMATS)}, got {observation_mode!r}")
+        self.observation_mode = observation_mode
         self.catalog: Catalog = load_catalog(data_dir, index_dir)
         self.goal_set: GoalSet = load_goals(self.catalog, goals)
         self.split = split
@@ -141,7 +147,7 @@ class WebShopEnv(TextEnv):
             self.catalog.product(row), float(self.catalog.prices[row]), chosen, self.goal.reward_view(),
             bought_nouns=self.catalog.title_nouns[row],
             goal_nouns=self.catalog.title_nouns[goal_row] if goal_row is not None else None)
-        text = SEP.join(["Thank you for shopping with us!", "Your score (min 0.0, max 1.0)", f"{r.total:.4f}"])
+        text = done_text(r.total, self.observation_mode)
         obs, info = self._show(Page("done", row=row, options=self.page.options), {
             "reward_components": r.components(), "score": r.total, "purchased_asin": self.catalog.asins[row],
             "purchased_options": chosen, "query_match": r.query_match, "category_match": r.category_match,
@@ -158,7 +164,8 @@ class WebShopEnv(TextEnv):
         if page.kind == "done":
             self.clicks = {}
         else:
-            text, self.clicks = render(page, self.catalog, self.goal.instruction_text, self._hits(page))
+            text, self.clicks = render(page, self.catalog, self.goal.instruction_text, self._hits(page),
+                                       self.observation_mode)
         self.page = page
         info = {
             "admissible_actions": admissible(page, self.clicks) if page.kind != "done" else [],

@@ -1,7 +1,8 @@
 """WebShop's pages in its text mode: page state, page text, clickables and transitions.
 
-The text follows WebShop's `text` observation mode (the visible texts of the HTML page joined
-with " [SEP] "), and the clickables follow its `get_available_actions`: lower-cased button and
+The text follows WebShop's observation modes: `text` (the visible texts of the HTML page joined
+with " [SEP] ", the default) or `text_rich` (one text a line, clickables marked
+`[button] ... [button_]`, chosen options announced with "You have clicked ..."); and the clickables follow its `get_available_actions`: lower-cased button and
 product-link texts plus the option values, with the search box only on the search page. So
 prompts and parsers written for WebShop read these pages unchanged.
 """
@@ -34,7 +35,7 @@ class Page:
         opts = ";".join(f"{n}={v}" for n, v in self.options)
         return f"{self.kind}|q={self.query}|p={self.number}|item={asin}|sub={self.sub or ''}|opts={opts}"
 
-    def choose(self, name: str, value: str) -> "Page":
+    def choose(self, name: str, value: str) -> Page:
         chosen = dict(self.options)
         chosen[name] = value
         return replace(self, options=tuple(sorted(chosen.items())))
@@ -54,44 +55,84 @@ def n_result_pages(hits: tuple[int, ...]) -> int:
     return max(1, -(-len(hits) // RESULTS_PER_PAGE))
 
 
-def render(page: Page, catalog: Catalog, instruction: str,
-           hits: tuple[int, ...] = ()) -> tuple[str, dict[str, Clickable]]:
-    """The page text and its clickables (lower-cased text -> what clicking it does)."""
-    buttons = lambda *names: {n: Clickable("button", n) for n in names}  # noqa: E731
+def page_segments(page: Page, catalog: Catalog, instruction: str,
+                  hits: tuple[int, ...] = ()) -> tuple[list[tuple[str, str]], dict[str, Clickable]]:
+    """The page's visible texts with their role ("text", "button", "product", "option",
+    "chosen") and its clickables (lower-cased text -> what clicking it does)."""
+    text = lambda *ts: [(t, "text") for t in ts]
     if page.kind == "search":
-        return SEP.join(["WebShop", "Instruction:", instruction, "Search"]), {}
-    head = ["Instruction:", instruction, "Back to Search"]
+        return text("WebShop", "Instruction:", instruction) + [("Search", "button")], {}
+    segs = text("Instruction:", instruction) + [("Back to Search", "button")]
+    clicks = {BACK: Clickable("button", BACK)}
     if page.kind == "results":
-        parts = head + [f"Page {page.number} (Total results: {len(hits)})"]
-        clicks = buttons(BACK)
+        segs += text(f"Page {page.number} (Total results: {len(hits)})")
         if page.number > 1:
-            parts.append("< Prev")
-            clicks.update(buttons(PREV))
+            segs.append(("< Prev", "button"))
+            clicks[PREV] = Clickable("button", PREV)
         if page.number < n_result_pages(hits):
-            parts.append("Next >")
-            clicks.update(buttons(NEXT))
+            segs.append(("Next >", "button"))
+            clicks[NEXT] = Clickable("button", NEXT)
         for row in results_slice(hits, page.number):
-            parts += [catalog.asins[row], catalog.titles[row], catalog.price_tags[row]]
+            segs += [(catalog.asins[row], "product")] + text(catalog.titles[row], catalog.price_tags[row])
             clicks[catalog.asins[row].lower()] = Clickable("product", row)
-        return SEP.join(parts), clicks
+        return segs, clicks
     product = catalog.product(page.row)
-    parts = head + ["< Prev"]
-    clicks = buttons(BACK, PREV)
+    segs.append(("< Prev", "button"))
+    clicks[PREV] = Clickable("button", PREV)
     if page.kind == "item":
+        chosen = dict(page.options)
         for name, values in catalog.options[page.row].items():
-            parts += [name] + list(values)
+            segs += text(name) + [(v, "chosen" if chosen.get(name) == v else "option") for v in values]
             clicks.update({v: Clickable("option", (name, v)) for v in values})
-        parts += [product["Title"], f"Price: {product['Price']}", f"Rating: {product.get('Rating', 'N.A.')}",
-                  "Description", "Features", "Reviews", "Buy Now"]
-        clicks.update(buttons(*SUBPAGES, BUY))
-        return SEP.join(parts), clicks
+        segs += text(product["Title"], f"Price: {product['Price']}", f"Rating: {product.get('Rating', 'N.A.')}")
+        segs += [(b, "button") for b in ("Description", "Features", "Reviews", "Buy Now")]
+        clicks.update({n: Clickable("button", n) for n in (*SUBPAGES, BUY)})
+        return segs, clicks
     if page.sub == "description":
-        parts.append(product.get("Description") or "")
+        segs += text(product.get("Description") or "")
     elif page.sub == "features":
-        parts += list(product.get("BulletPoints") or [])
+        segs += text(*(product.get("BulletPoints") or []))
     else:
-        parts += [_review_text(r) for r in product.get("Reviews") or []]
-    return SEP.join(parts), clicks
+        segs += text(*(_review_text(r) for r in product.get("Reviews") or []))
+    return segs, clicks
+
+
+def format_simple(segments: list[tuple[str, str]]) -> str:
+    """WebShop's `text` mode: the visible texts joined with [SEP]."""
+    return SEP.join(t for t, _ in segments)
+
+
+def format_rich(segments: list[tuple[str, str]]) -> str:
+    """WebShop's `text_rich` mode: clickables marked [button] ... [button_], chosen options announced."""
+    lines, clicked = [], []
+    for t, role in segments:
+        if role == "chosen":
+            lines.append(f"  [clicked button] {t} [clicked button_]")
+            clicked.append(f"You have clicked {t}.")
+        elif role in ("option", "product"):
+            lines.append(f"  [button] {t} [button_]")
+        elif role == "button":
+            lines.append(f"[button] {t} [button_]")
+        else:
+            lines.append(t)
+    return "".join(c + "\n" for c in reversed(clicked)) + "".join(line + "\n" for line in lines)
+
+
+FORMATS = {"text": format_simple, "text_rich": format_rich}
+
+
+def render(page: Page, catalog: Catalog, instruction: str, hits: tuple[int, ...] = (),
+           mode: str = "text") -> tuple[str, dict[str, Clickable]]:
+    """The page text in observation `mode` ("text" or "text_rich") and its clickables."""
+    segments, clicks = page_segments(page, catalog, instruction, hits)
+    return FORMATS[mode](segments), clicks
+
+
+def done_text(score: float, mode: str = "text") -> str:
+    """The confirmation page after `Buy Now`."""
+    segments = [("Thank you for shopping with us!", "text"), ("Your score (min 0.0, max 1.0)", "text"),
+                (f"{score:.4f}", "text")]
+    return FORMATS[mode](segments)
 
 
 def _review_text(review: Any) -> str:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from rapidfuzz import fuzz
 from rapidfuzz.utils import default_process
@@ -96,7 +97,7 @@ def type_factor(bought: dict[str, Any], goal: dict[str, Any], bought_nouns: Sequ
                 goal_nouns: Sequence[str]) -> tuple[float, bool, bool, float]:
     """(r_type, query_match, category_match, title_score) as the reference defines them."""
     query_match = bool(bought.get("query")) and bought.get("query") == goal.get("query")
-    levels = lambda c: {x.strip() for x in (c or "").split("›")} - {""}  # noqa: E731
+    levels = lambda c: {x.strip() for x in (c or "").split("›")} - {""}
     category_match = len(levels(bought.get("product_category")) & levels(goal.get("product_category"))) >= 2
     title_score = len(set(bought_nouns) & set(goal_nouns)) / len(goal_nouns) if goal_nouns else 0.2
     r_type = 1.0 if (query_match or category_match or title_score > 0.2) else 0.5

@@ -1,6 +1,11 @@
 """WebShopEnv on the real catalog: pages, actions, bad input, expert, determinism, group resets."""
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -12,11 +17,11 @@ pytestmark = pytest.mark.usefixtures("webshop_data")
 
 
 def play_expert(env, **reset_kwargs):
-    obs, info = env.reset(**reset_kwargs)
+    _, info = env.reset(**reset_kwargs)
     actions, reward, done = [], 0.0, False
     while not done:
         actions.append(info["expert_action"])
-        obs, reward, term, trunc, info = env.step(actions[-1])
+        _, reward, term, trunc, info = env.step(actions[-1])
         done = term or trunc
     return actions, reward, info
 
@@ -126,7 +131,7 @@ def test_expert_recovers_from_a_detour(make_env):
     env.step("click[next >]")
     info = env._last_info
     for _ in range(12):
-        obs, reward, term, trunc, info = env.step(info["expert_action"])
+        _, reward, term, _, info = env.step(info["expert_action"])
         if term:
             break
     assert term and reward == 1.0
@@ -168,7 +173,7 @@ def test_same_seed_same_episode_and_group_resets(make_env):
         for _ in range(6):
             acts = info["admissible_actions"]
             action = acts[int(rng.integers(len(acts)))] if not info["has_search_bar"] else "search[cotton shirt]"
-            obs, r, term, trunc, info = env.step(action)
+            obs, r, term, _, info = env.step(action)
             trace.append((obs, r, info["state_key"]))
             if term:
                 break
@@ -180,3 +185,57 @@ def test_same_seed_same_episode_and_group_resets(make_env):
 def test_copies_share_one_catalog(make_env):
     envs = [make_env() for _ in range(4)]
     assert len({id(e.catalog) for e in envs}) == 1 and len({id(e.goal_set) for e in envs}) == 1
+
+
+def test_text_rich_mode_marks_buttons_and_chosen_options(make_env):
+    env = make_env(observation_mode="text_rich")
+    obs, info = env.reset(options={"goal_index": 0})
+    assert obs.endswith("[button] Search [button_]\n")
+    while not info["expert_action"].startswith("click[b0"):
+        obs, _, _, _, info = env.step(info["expert_action"])
+    obs, _, _, _, info = env.step(info["expert_action"])
+    option = info["expert_action"][len("click["):-1]
+    obs, _, _, _, info = env.step(info["expert_action"])
+    assert obs.startswith(f"You have clicked {option}.\n")
+    assert f"  [clicked button] {option} [clicked button_]" in obs and "[button] Buy Now [button_]" in obs
+    with pytest.raises(ValueError, match="observation_mode"):
+        make_env(observation_mode="html")
+
+
+def test_random_agent_scores_far_below_expert(make_env):
+    from turnrl.agents.scripted import RandomAgent
+    from turnrl.types import AgentInput
+
+    env, agent, rewards = make_env(), RandomAgent(seed=0), []
+    for i in range(40):
+        obs, info = env.reset(options={"goal_index": i})
+        for _ in range(env.max_steps):
+            action = agent.act_one(AgentInput(obs, admissible_actions=info["admissible_actions"])).action
+            obs, reward, term, trunc, info = env.step(action)
+            if term or trunc:
+                break
+        rewards.append(reward)
+    assert np.mean(rewards) < 0.2
+
+
+FRESH_PROCESS = """
+import json, sys
+from turnrl.envs.webshop.env import WebShopEnv
+env = WebShopEnv()
+_, info = env.reset(options={"goal_index": 3})
+while True:
+    _, reward, term, trunc, info = env.step(info["expert_action"])
+    if term or trunc:
+        break
+print(json.dumps({"reward": reward, "spacy": "spacy" in sys.modules,
+                  "mapped": type(env.catalog._products).__name__}))
+"""
+
+
+def test_fresh_process_plays_from_the_on_disk_index_without_spacy(webshop_data, catalog):
+    # catalog fixture: the index exists on disk, so the child only maps it
+    env = dict(os.environ, WEBSHOP_DATA=str(webshop_data))
+    out = subprocess.run([sys.executable, "-c", FRESH_PROCESS], capture_output=True, text=True, env=env,
+                         timeout=120, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result == {"reward": 1.0, "spacy": False, "mapped": "mmap"}
