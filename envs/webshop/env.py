@@ -4,8 +4,15 @@ Actions are WebShop's: `search[query]` on the search page and `click[text]` for 
 the page (`back to search`, `next >`, `< prev`, a product id, an option value, `description`,
 `features`, `reviews`, `buy now`). `click[buy now]` ends the episode with the purchase reward in
 [0, 1]; `won` means reward 1.0. Episodes are truncated after `max_steps` actions (15, as in
-the GiGPO setup), invalid ones included. `observation_mode` is WebShop's "text" ([SEP]-joined,
-default) or "text_rich" (buttons marked, chosen options announced).
+the GiGPO setup), invalid ones included. `win_reward` replaces the reward of a perfect purchase
+(GiGPO uses 10); `info["score"]` keeps the raw score either way.
+
+The purchase step's `info["reward_components"]` holds the parts of the score (attribute, option,
+price, type fractions) for multi-reward credit; other steps have none. As in WebShop, a product
+listed with a price range is shown with its range and bought at one fixed price drawn in it.
+
+`observation_mode` is WebShop's "text" ([SEP]-joined, default) or "text_rich" (buttons marked,
+chosen options announced).
 
 Reset options: `goal_index` (position in the split) or `task_id` ("<kind>/<split>/<index>");
 otherwise the seed draws a goal of the split. The same seed and options give the same episode.
@@ -45,8 +52,10 @@ class WebShopEnv(TextEnv):
 
     def __init__(self, data_dir: str | None = None, index_dir: str | None = None, goals: str = "synthetic",
                  split: str = "test", max_steps: int = 15, observation_mode: str = "text",
-                 render_mode: str | None = None):
+                 win_reward: float | None = None, render_mode: str | None = None):
         super().__init__(render_mode=render_mode)
+        if max_steps < 1:
+            raise ValueError(f"max_steps must be at least 1, got {max_steps}")
         if observation_mode not in FORMATS:
             raise ValueError(f"observation_mode must be one of {sorted(FORMATS)}, got {observation_mode!r}")
         self.observation_mode = observation_mode
@@ -57,6 +66,7 @@ class WebShopEnv(TextEnv):
         if len(self.split_goals) == 0:
             raise ValueError(f"the {goals!r} goals have an empty {split!r} split")
         self.max_steps = max_steps
+        self.win_reward = win_reward
         self.goal: Goal | None = None
         self.page = Page("search")
         self.clicks: dict[str, Clickable] = {}
@@ -152,7 +162,8 @@ class WebShopEnv(TextEnv):
             "reward_components": r.components(), "score": r.total, "purchased_asin": self.catalog.asins[row],
             "purchased_options": chosen, "query_match": r.query_match, "category_match": r.category_match,
             "title_score": r.title_score, "end_reason": "purchase"}, text=text, won=r.total >= 1.0)
-        return obs, r.total, True, False, info
+        reward = self.win_reward if (self.win_reward is not None and r.total >= 1.0) else r.total
+        return obs, reward, True, False, info
 
     # -- pages --------------------------------------------------------------------------
     def _hits(self, page: Page) -> tuple[int, ...]:

@@ -148,6 +148,17 @@ def test_buying_the_wrong_product_scores_lower(make_env):
     assert set(info["reward_components"]) == {"attribute", "option", "price", "type"}
 
 
+def test_win_reward_replaces_a_perfect_score_only(make_env):
+    env = make_env(win_reward=10.0)
+    _, reward, info = play_expert(env, options={"goal_index": 0})
+    assert reward == 10.0 and info["score"] == 1.0 and info["won"]
+    env.reset(options={"goal_index": 0})
+    env.step("search[garden hose]")
+    env.step(f"click[{env._last_info['clickables'][-1]}]")
+    _, reward, _, _, info = env.step("click[buy now]")
+    assert reward == info["score"] < 1.0
+
+
 def test_human_goals(make_env):
     env = make_env(goals="human", split="all")
     assert env.num_tasks == 13
