@@ -34,6 +34,12 @@ def test_registered_and_makes(webshop_data):
     env.close()
 
 
+def test_passes_gymnasium_env_checker(make_env):
+    from gymnasium.utils.env_checker import check_env
+
+    check_env(make_env(), skip_render_check=True)
+
+
 def test_page_flow_and_clickables(make_env):
     env = make_env()
     obs, info = env.reset(options={"goal_index": 0})
