@@ -1,0 +1,82 @@
+"""GDPO: decoupled normalisation of several rewards (arXiv 2601.05242).
+
+GRPO sums the reward components and then normalises, so different combinations with the same
+sum look alike. GDPO normalises each component k inside the group first,
+Ahat_k = (r_k - mean_g r_k) / (std_g r_k + eps), sums them with weights w_k, then normalises that
+sum once more over the whole batch.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from turnrl.batch import StepRows
+
+from ._groups import Singleton, check_finite, standardize
+from .grpo import Per
+from .penalties import invalid_penalty as penalty_of
+
+
+def _weights(names: Sequence[str], weights: Mapping[str, float] | Sequence[float] | None) -> np.ndarray:
+    if weights is None:
+        return np.ones(len(names))
+    if isinstance(weights, Mapping):
+        unknown = set(weights) - set(names)
+        if unknown:
+            raise ValueError(f"weights for unknown reward components: {sorted(unknown)}; known: {list(names)}")
+        return np.array([float(weights.get(k, 1.0)) for k in names])
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != (len(names),):
+        raise ValueError(f"expected {len(names)} weights for components {list(names)}, got {w.shape}")
+    return check_finite(w, "weights")
+
+
+def gdpo_arrays(components: Mapping[str, np.ndarray], groups: np.ndarray,
+                weights: Mapping[str, float] | Sequence[float] | None = None, eps: float = 1e-4,
+                batch_eps: float = 1e-8, ddof: int = 1, singleton: Singleton = "raw") -> np.ndarray:
+    """GDPO on flat per-sample arrays: {name: reward per sample}, group id per sample."""
+    if not components:
+        raise ValueError("GDPO needs at least one reward component")
+    names = list(components)
+    w = _weights(names, weights)
+    groups = np.asarray(groups, dtype=np.int64)
+    if groups.size == 0:
+        return np.zeros(0)
+    n_groups = int(groups.max()) + 1
+    pre = np.zeros(len(groups))
+    for k, weight in zip(names, w):
+        values = check_finite(components[k], f"reward component {k!r}")
+        if values.shape != groups.shape:
+            raise ValueError(f"component {k!r} has shape {values.shape}, expected {groups.shape}")
+        pre += weight * standardize(values, groups, n_groups, eps=eps, ddof=ddof, singleton=singleton)
+    whole_batch = np.zeros(len(pre), dtype=np.int64)
+    return standardize(pre, whole_batch, 1, eps=batch_eps, ddof=ddof, singleton="zero")
+
+
+def gdpo(rows: StepRows, components: Sequence[str] | None = None,
+         weights: Mapping[str, float] | Sequence[float] | None = None, per: Per = "step", eps: float = 1e-4,
+         batch_eps: float = 1e-8, ddof: int = 1, invalid_penalty: float = 0.0) -> np.ndarray:
+    """GDPO advantage of every step row from the trajectories' summed reward components.
+
+    components: names to use (default: all in `rows.traj_components`; with none recorded, the
+    episode return is the single component). per="step" counts every row as a sample of its
+    group and of the batch, per="trajectory" each episode once. The invalid-action penalty is
+    subtracted from that row's final advantage.
+    """
+    if len(rows) == 0:
+        return np.zeros(0)
+    available = dict(rows.traj_components) or {"return": rows.traj_return}
+    names = list(components) if components is not None else list(available)
+    missing = [k for k in names if k not in available]
+    if missing:
+        raise ValueError(f"unknown reward components {missing}; the rows have {sorted(available)}")
+    if per == "step":
+        advantages = gdpo_arrays({k: available[k][rows.traj] for k in names}, rows.group, weights, eps,
+                                 batch_eps, ddof)
+    elif per == "trajectory":
+        advantages = gdpo_arrays({k: available[k] for k in names}, rows.traj_group, weights, eps, batch_eps,
+                                 ddof)[rows.traj]
+    else:
+        raise ValueError(f"per must be 'step' or 'trajectory', got {per!r}")
+    return advantages + penalty_of(rows.valid, invalid_penalty) if invalid_penalty else advantages
