@@ -1,0 +1,239 @@
+"""A Hugging Face causal LM as a batched agent policy (token-in, token-out).
+
+`HFPolicy.act` renders one chat prompt per env (`agents.prompts`), generates for all of them at
+once with left padding, stops each row at `</action>` or EOS, and parses the action
+(`agents.parsing`). Each output carries the exact prompt ids, the exact generated response ids
+(never re-tokenised text) and their log-probabilities.
+
+Log-probs: `response_logprobs` are of the RAW model distribution (softmax of the logits at
+temperature 1, before temperature, top-k or top-p), recorded at generation time by a logits
+processor placed before the sampling warpers. That is what a policy-gradient trainer needs as
+the behaviour log-prob; `agents.logprobs.response_logprobs` recomputes the same numbers with a
+separate forward pass.
+
+`mode="score"` ranks the admissible actions by their log-likelihood as `<action>a</action>`
+instead of generating (envs without admissible actions fall back to generation).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from typing import Any, Sequence
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig, LogitsProcessor, LogitsProcessorList
+
+from turnrl.agents.logprobs import response_logprobs_list
+from turnrl.agents.parsing import CLOSE, OPEN, parse_action
+from turnrl.agents.prompts import fit_prompt_ids
+from turnrl.types import AgentInput, AgentOutput
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    temperature: float = 1.0  # 0 means greedy
+    top_p: float = 1.0
+    top_k: int = 0  # 0 disables top-k
+    max_new_tokens: int = 128
+    stop: tuple[str, ...] = (CLOSE,)  # generation of a row ends once its text contains one of these
+
+    def __post_init__(self) -> None:
+        if self.temperature < 0 or not 0 < self.top_p <= 1 or self.top_k < 0 or self.max_new_tokens < 1:
+            raise ValueError(f"invalid sampling parameters: {self}")
+
+
+@dataclass
+class Generation:
+    prompt_ids: list[int]
+    response_ids: list[int]  # exactly the generated ids, cut after the stop string or EOS
+    response_logprobs: list[float]  # raw model log-probs (temperature 1) of response_ids
+    text: str  # response_ids decoded without special tokens
+    finish_reason: str  # "stop" (stop string or EOS) or "length"
+
+
+class _RawLogprobRecorder(LogitsProcessor):
+    """Sees the raw logits first; at each call records log p(token chosen at the previous call)."""
+
+    def __init__(self) -> None:
+        self.previous: torch.Tensor | None = None
+        self.chosen: list[torch.Tensor] = []
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        if self.previous is not None:
+            self.chosen.append(self.previous.gather(1, input_ids[:, -1:]).squeeze(1))
+        self.previous = torch.log_softmax(scores.float(), dim=-1)
+        return scores
+
+    def logprobs(self, generated: torch.Tensor) -> torch.Tensor:
+        """[B, T] log-probs aligned with the T generated tokens."""
+        chosen = list(self.chosen[: generated.shape[1]])
+        if len(chosen) < generated.shape[1] and self.previous is not None:
+            chosen.append(self.previous.gather(1, generated[:, -1:]).squeeze(1))
+        return torch.stack(chosen, dim=1).cpu()
+
+
+def default_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+class HFPolicy:
+    """Batched LLM agent over any local `transformers` causal LM; `.model` is what the trainer updates."""
+
+    name = "hf"
+
+    def __init__(self, model: torch.nn.Module, tokenizer: Any, *, device: str | torch.device | None = None,
+                 sampling: SamplingParams | None = None, mode: str = "generate", history_window: int | None = 4,
+                 max_prompt_tokens: int | None = 2048, batch_size: int = 16, map_to_admissible: bool = True,
+                 seed: int | None = None):
+        if mode not in ("generate", "score"):
+            raise ValueError(f"mode must be 'generate' or 'score', not {mode!r}")
+        self.device = torch.device(device) if device is not None else next(model.parameters()).device
+        self.model = model.to(self.device)
+        self.tokenizer = tokenizer
+        self.sampling = sampling or SamplingParams()
+        self.mode = mode
+        self.history_window = history_window
+        self.max_prompt_tokens = max_prompt_tokens
+        self.batch_size = batch_size
+        self.map_to_admissible = map_to_admissible
+        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        self.eos_ids = self._eos_ids()
+        if seed is not None:
+            torch.manual_seed(seed)
+
+    @classmethod
+    def from_pretrained(cls, path: str | os.PathLike, device: str | torch.device | None = None,
+                        dtype: torch.dtype | None = None, **kwargs: Any) -> "HFPolicy":
+        """Loads a local checkpoint directory; bf16 on CUDA, fp32 on CPU unless `dtype` says otherwise."""
+        device = torch.device(device) if device is not None else default_device()
+        dtype = dtype or (torch.bfloat16 if device.type == "cuda" else torch.float32)
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(device).eval()
+        return cls(model, tokenizer, device=device, **kwargs)
+
+    def _eos_ids(self) -> list[int]:
+        ids = {self.tokenizer.eos_token_id}
+        configured = getattr(getattr(self.model, "generation_config", None), "eos_token_id", None)
+        ids |= set(configured) if isinstance(configured, (list, tuple)) else {configured}
+        return sorted(i for i in ids if i is not None)
+
+    # ---- the agent interface ----------------------------------------------------------------
+    def act(self, inputs: list[AgentInput]) -> list[AgentOutput]:
+        prompts = [fit_prompt_ids(self.tokenizer, x, self.history_window, self.max_prompt_tokens).ids
+                   for x in inputs]
+        outputs: list[AgentOutput | None] = [None] * len(inputs)
+        to_generate = list(range(len(inputs)))
+        if self.mode == "score":
+            scorable = [i for i, x in enumerate(inputs) if x.admissible_actions]
+            for i, out in zip(scorable, self.score([prompts[i] for i in scorable],
+                                                   [inputs[i].admissible_actions or [] for i in scorable])):
+                outputs[i] = out
+            to_generate = [i for i in to_generate if outputs[i] is None]
+        for i, gen in zip(to_generate, self.generate([prompts[i] for i in to_generate])):
+            parsed = parse_action(gen.text, inputs[i].admissible_actions, map_to_admissible=self.map_to_admissible)
+            outputs[i] = AgentOutput(action=parsed.action, valid=parsed.valid,
+                                     invalid_reason=None if parsed.valid else parsed.reason, raw_text=gen.text,
+                                     prompt_ids=gen.prompt_ids, response_ids=gen.response_ids,
+                                     response_logprobs=gen.response_logprobs)
+        return [o for o in outputs if o is not None]
+
+    # ---- generation -------------------------------------------------------------------------
+    def generate(self, prompts: Sequence[Sequence[int]], sampling: SamplingParams | None = None) -> list[Generation]:
+        """Generates for every prompt (token ids), `batch_size` rows at a time."""
+        sampling = sampling or self.sampling
+        out: list[Generation] = []
+        for start in range(0, len(prompts), self.batch_size):
+            out += self._generate_batch([list(p) for p in prompts[start:start + self.batch_size]], sampling)
+        return out
+
+    def _generation_config(self, s: SamplingParams) -> GenerationConfig:
+        greedy = s.temperature == 0
+        kwargs: dict[str, Any] = {} if greedy else {"temperature": s.temperature, "top_p": s.top_p, "top_k": s.top_k}
+        return GenerationConfig(max_new_tokens=s.max_new_tokens, do_sample=not greedy, eos_token_id=self.eos_ids,
+                                pad_token_id=self.pad_id, stop_strings=list(s.stop) or None,
+                                return_dict_in_generate=True, **kwargs)
+
+    @torch.no_grad()
+    def _generate_batch(self, prompts: list[list[int]], s: SamplingParams) -> list[Generation]:
+        if any(not p for p in prompts):
+            raise ValueError("cannot generate from an empty prompt")
+        width = max(len(p) for p in prompts)
+        input_ids = torch.tensor([[self.pad_id] * (width - len(p)) + p for p in prompts], device=self.device)
+        attention = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=self.device)
+        recorder = _RawLogprobRecorder()
+        result = self.model.generate(input_ids=input_ids, attention_mask=attention,
+                                     generation_config=self._generation_config(s),
+                                     logits_processor=LogitsProcessorList([recorder]), tokenizer=self.tokenizer)
+        generated = result.sequences[:, width:].cpu()
+        logprobs = recorder.logprobs(generated)
+        return [self._finish(p, generated[b].tolist(), logprobs[b].tolist(), s.stop) for b, p in enumerate(prompts)]
+
+    def _finish(self, prompt: list[int], ids: list[int], logprobs: list[float], stop: Sequence[str]) -> Generation:
+        """Cuts a row after its first EOS or stop string (the padding after it was never sampled)."""
+        cut, reason = len(ids), "length"
+        eos = next((k for k, t in enumerate(ids) if t in self.eos_ids), None)
+        if eos is not None:
+            cut, reason = eos + 1, "stop"
+        text = self.tokenizer.decode(ids[:cut])
+        if stop and any(x in text for x in stop):
+            lo, hi = 1, cut  # smallest prefix whose text holds a stop string
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if any(x in self.tokenizer.decode(ids[:mid]) for x in stop):
+                    hi = mid
+                else:
+                    lo = mid + 1
+            cut, reason = lo, "stop"
+        ids = ids[:cut]
+        return Generation(prompt, ids, logprobs[:cut], self.tokenizer.decode(ids, skip_special_tokens=True), reason)
+
+    # ---- scoring ----------------------------------------------------------------------------
+    def score(self, prompts: Sequence[Sequence[int]], candidates: Sequence[Sequence[str]],
+              length_normalize: bool = False) -> list[AgentOutput]:
+        """Picks, per prompt, the candidate action whose `<action>a</action>` continuation is most likely."""
+        flat_prompts, flat_responses, flat_actions, owner = [], [], [], []
+        for i, (prompt, actions) in enumerate(zip(prompts, candidates)):
+            for a in actions:
+                flat_prompts.append(list(prompt))
+                flat_responses.append(self._action_ids(a))
+                flat_actions.append(a)
+                owner.append(i)
+        lps = response_logprobs_list(self.model, flat_prompts, flat_responses, self.pad_id,
+                                     batch_size=self.batch_size)
+        best: dict[int, tuple[int, float]] = {}
+        for k, (i, lp) in enumerate(zip(owner, lps)):
+            value = sum(lp) / (len(lp) if length_normalize else 1)
+            if i not in best or value > best[i][1]:
+                best[i] = (k, value)
+        outputs = []
+        for i in range(len(prompts)):
+            k = best[i][0]
+            a = flat_actions[k]
+            outputs.append(AgentOutput(action=a, raw_text=f"{OPEN}{a}{CLOSE}", prompt_ids=flat_prompts[k],
+                                       response_ids=flat_responses[k], response_logprobs=lps[k]))
+        return outputs
+
+    def _action_ids(self, action: str) -> list[int]:
+        ids = self.tokenizer.encode(f"{OPEN}{action}{CLOSE}", add_special_tokens=False)
+        return list(ids) + self.eos_ids[:1]
+
+    def with_sampling(self, **changes: Any) -> "HFPolicy":
+        """Sets sampling parameters in place (e.g. `policy.with_sampling(temperature=0)`) and returns self."""
+        self.sampling = replace(self.sampling, **changes)
+        return self
+
+
+def make_hf_agent(argument: str | None, **kwargs: Any) -> HFPolicy:
+    """Registry factory for `hf:<smollm2 | tiny | local path>`; sampling keys go into SamplingParams."""
+    from turnrl.agents.models import resolve_model
+
+    if not argument:
+        raise ValueError("agent spec 'hf' needs a model: hf:smollm2, hf:tiny or hf:/path/to/checkpoint")
+    sampling = SamplingParams(**{k: kwargs.pop(k) for k in list(kwargs) if k in SAMPLING_KEYS})
+    policy_kwargs = {k: v for k, v in kwargs.items() if k in POLICY_KEYS}  # the CLI may pass keys for other agents
+    return HFPolicy.from_pretrained(resolve_model(argument), sampling=sampling, **policy_kwargs)
+
+
+SAMPLING_KEYS = {"temperature", "top_p", "top_k", "max_new_tokens", "stop"}
+POLICY_KEYS = {"device", "dtype", "mode", "history_window", "max_prompt_tokens", "batch_size", "map_to_admissible",
+               "seed"}
