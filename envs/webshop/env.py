@@ -109,6 +109,8 @@ class WebShopEnv(TextEnv):
         return obs, reward, terminated, truncated, info
 
     def _step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
+        if self.goal is None:
+            raise RuntimeError("call reset() before step()")
         if self.page.kind == "done":
             return self.invalid_step("the episode is over; call reset()")
         parsed = parse_action(action)

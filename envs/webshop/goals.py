@@ -93,7 +93,8 @@ class GoalSet:
         if kind not in KINDS:
             raise ValueError(f"goal kind must be one of {KINDS}, got {kind!r}")
         self.catalog, self.kind = catalog, kind
-        self._human: list[dict[str, Any]] = []
+        self._texts: dict[int, tuple[str, tuple[str, ...]]] = {}  # synthetic: row -> (instruction, attributes)
+        self._human: list[dict[str, Any]] = []  # human: the instruction records, by goal number
         rows, numbers, ceilings, weights = self._synthetic() if kind == "synthetic" else self._human_goals()
         order = np.random.default_rng(SHUFFLE_SEED).permutation(len(rows))
         self.rows = np.asarray(rows, dtype=np.int32)[order]
@@ -106,7 +107,6 @@ class GoalSet:
 
     def _synthetic(self) -> tuple[list, list, list, list]:
         ins, rng = self._instructions(), np.random.default_rng(SHUFFLE_SEED)
-        self._texts: dict[int, tuple[str, tuple[str, ...]]] = {}
         rows, numbers, ceilings, attrs, counts = [], [], [], [], []
         for row, asin in enumerate(self.catalog.asins):
             entry = ins.get(asin) or {}

@@ -106,8 +106,10 @@ def test_search_only_on_search_page_and_unknown_query(make_env):
     assert not info["valid"] and "no search box" in info["invalid_reason"]
 
 
-def test_non_string_action_raises_type_error(make_env):
+def test_non_string_action_and_step_before_reset_raise(make_env):
     env = make_env()
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step("search[shoes]")
     env.reset(options={"goal_index": 0})
     with pytest.raises(TypeError):
         env.step(42)
@@ -128,6 +130,15 @@ def test_expert_wins_and_reports_components(make_env):
         assert reward == 1.0 and info["won"] and actions[-1] == "click[buy now]"
         assert info["reward_components"] == {"attribute": 1.0, "option": 1.0, "price": 1.0, "type": 1.0}
         assert info["purchased_asin"] == info["goal_asin"]
+
+
+def test_task_id_reset_and_step_after_purchase(make_env):
+    env = make_env()
+    obs, info = env.reset(options={"task_id": "synthetic/test/4"})
+    assert info["task_id"] == "synthetic/test/4" and obs == env.reset(options={"goal_index": 4})[0]
+    play_expert(env, options={"goal_index": 4})
+    _, reward, term, _, info = env.step("click[buy now]")
+    assert not info["valid"] and "episode is over" in info["invalid_reason"] and reward == 0.0
 
 
 def test_expert_recovers_from_a_detour(make_env):
