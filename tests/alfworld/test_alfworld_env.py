@@ -1,0 +1,141 @@
+"""turnrl/ALFWorld-v0 on real ALFWorld games from $TURNRL_DATA/alfworld (or $ALFWORLD_DATA)."""
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+
+import gymnasium as gym
+import pytest
+
+# find_spec, not importorskip: importing alfworld itself would set $ALFWORLD_DATA to its own cache
+if importlib.util.find_spec("alfworld") is None:
+    pytest.skip("alfworld is not installed (pip install turnrl[alfworld])", allow_module_level=True)
+
+import turnrl.envs  # noqa: F401  (registers the ids)
+from turnrl.envs.alfworld import games
+
+try:
+    DATA = games.alfworld_dir()
+except FileNotFoundError as e:  # pragma: no cover - depends on the machine
+    pytest.skip(f"ALFWorld data not found, set $TURNRL_DATA or $ALFWORLD_DATA: {e}", allow_module_level=True)
+
+from turnrl.envs.alfworld.env import ALFWorldEnv  # noqa: E402
+
+# Short games of valid_unseen (the hand-coded expert wins them in a few steps).
+MUG_DESK = "pick_and_place_simple-Mug-None-Desk-308/trial_T20190908_125200_737896"
+ID = "turnrl/ALFWorld-v0"
+
+
+def make(**kwargs) -> ALFWorldEnv:
+    return gym.make(ID, **{"split": "valid_unseen", **kwargs}).unwrapped
+
+
+@pytest.fixture(scope="module")
+def env():
+    e = make(expert="none")
+    yield e
+    e.close()
+
+
+def play(env: ALFWorldEnv, actions: list[str], **options):
+    obs, info = env.reset(seed=0, options={"game": MUG_DESK, **options})
+    for action in actions:
+        obs, _, _, _, info = env.step(action)
+    return obs, info
+
+
+def test_catalog_matches_alfworld_split_sizes():
+    assert len(games.list_games("valid_unseen", data_dir=DATA)) == 134
+    assert len(games.list_games("valid_seen", data_dir=DATA)) == 140
+    per_type = [len(games.list_games("valid_unseen", t, DATA)) for t in games.TASK_TYPES.values()]
+    assert per_type == [24, 18, 31, 23, 21, 17]
+    assert games.parse_task_types("pick_two,3") == ("pick_two_obj_and_place", "pick_clean_then_place_in_recep")
+    assert games.split_name("eval_out_of_distribution") == "valid_unseen"
+    with pytest.raises(ValueError, match="unknown ALFWorld task type"):
+        games.parse_task_types("fly")
+
+
+def test_list_tasks_gives_reset_options_for_every_game(env):
+    tasks = ALFWorldEnv.list_tasks({"split": "valid_unseen", "task_types": "look"})
+    assert len(tasks) == 18 and len({t["game"] for t in tasks}) == 18
+    obs, info = env.reset(seed=123, options=tasks[3])
+    assert info["game"] == tasks[3]["game"] and info["task_type"] == "look_at_obj_in_light"
+    assert obs.startswith("You are in the middle of a room") and "Welcome" not in obs
+    assert info["task"] and obs.endswith(info["task"])
+
+
+def test_seed_picks_the_same_game_and_start(env):
+    first = [env.reset(seed=s)[1]["game"] for s in (7, 8, 7)]
+    assert first[0] == first[2]
+    obs_a, info_a = env.reset(seed=7)
+    other = make(expert="none")
+    obs_b, info_b = other.reset(seed=7)
+    assert (obs_a, info_a["state_key"], info_a["admissible_actions"]) == (obs_b, info_b["state_key"], info_b["admissible_actions"])
+    for action in info_a["admissible_actions"][:3]:
+        assert env.step(action)[0] == other.step(action)[0]
+    other.close()
+
+
+def test_group_reset_gives_identical_first_observations():
+    members = [make(task_types="clean") for _ in range(3)]
+    starts = [m.reset(seed=42, options={"reward": "gigpo10"}) for m in members]
+    assert len({obs for obs, _ in starts}) == 1
+    assert len({(i["game"], i["state_key"], i["expert_action"]) for _, i in starts}) == 1
+    for m in members:
+        m.close()
+
+
+def test_state_key_is_the_true_state_not_the_path(env):
+    _, direct = play(env, ["go to desk 1"])
+    _, detour = play(env, ["go to drawer 3", "go to bed 1", "go to desk 1"])
+    assert direct["state_key"] == detour["state_key"]
+    # the same raw observation in two different true states: obs anchors merge, state keys do not
+    obs_a, at_start = play(env, ["jump"])
+    obs_b, at_desk = play(env, ["go to desk 1", "jump"])
+    assert obs_a == obs_b == "Nothing happens."
+    assert at_start["obs_key"] == at_desk["obs_key"] and at_start["state_key"] != at_desk["state_key"]
+
+
+def test_bad_actions_never_crash(env):
+    _, info = play(env, [])
+    key = info["state_key"]
+    for action in ["fly to the moon", "", "   ", "go to desk 1" * 500, "go to desk\x00 1", "\ud800", "ÿ€😀"]:
+        obs, reward, terminated, truncated, info = env.step(action)
+        assert info["valid"] is False and info["invalid_reason"]
+        assert (reward, terminated, truncated) == (0.0, False, False)
+        assert info["state_key"] == key
+        assert obs == "Nothing happens." or obs.startswith("Invalid action:")
+    with pytest.raises(TypeError):
+        env.step(None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="unknown ALFWorld options"):
+        env.reset(seed=0, options={"splt": "train"})
+    with pytest.raises(ValueError, match="no ALFWorld game"):
+        env.reset(seed=0, options={"game": "no-such-game/trial"})
+    with pytest.raises(RuntimeError, match="before reset"):
+        make().step("look")
+
+
+@pytest.mark.parametrize("reward,expert,value", [("success", "handcoded", 1.0), ("gigpo10", "planner", 10.0)])
+def test_experts_win_with_the_chosen_reward(reward, expert, value):
+    env = make(reward=reward, expert=expert)
+    obs, info = env.reset(seed=0, options={"game": MUG_DESK})
+    rewards = []
+    for _ in range(30):
+        assert info["expert_action"] in info["admissible_actions"]
+        obs, r, terminated, truncated, info = env.step(info["expert_action"])
+        rewards.append(r)
+        if terminated:
+            break
+    assert terminated and info["won"] and rewards[-1] == value and sum(rewards[:-1]) == 0
+    assert env.step("look")[-1]["invalid_reason"] == "the episode has ended; call reset()"
+    env.close()
+
+
+def test_importing_the_engine_keeps_the_data_variable():
+    # alfworld sets $ALFWORLD_DATA to its own cache on import, which would shadow $TURNRL_DATA
+    code = "import os, turnrl.envs.alfworld.engine; print(os.environ.get('ALFWORLD_DATA'))"
+    environ = {k: v for k, v in os.environ.items() if k != "ALFWORLD_DATA"}
+    out = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "None"
