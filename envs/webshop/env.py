@@ -139,9 +139,12 @@ class WebShopEnv(TextEnv):
             nxt = Page("search")
         elif c.target == NEXT:
             nxt = Page("results", query=page.query, number=min(page.number + 1, n_result_pages(self._hits(page))))
-        elif c.target == PREV:
-            nxt = Page("results", query=page.query, number=max(1, page.number - 1)) if page.kind in ("results", "item") \
-                else Page("item", query=page.query, number=page.number, row=page.row, options=page.options)
+        elif c.target == PREV and page.kind == "results":
+            nxt = Page("results", query=page.query, number=page.number - 1)
+        elif c.target == PREV and page.kind == "item":  # back to the results the product was found on
+            nxt = Page("results", query=page.query, number=page.number)
+        elif c.target == PREV:  # from a sub-page back to the item, options kept
+            nxt = Page("item", query=page.query, number=page.number, row=page.row, options=page.options)
         elif c.target in SUBPAGES:
             nxt = Page("item_sub", query=page.query, number=page.number, row=page.row, sub=c.target, options=page.options)
         elif c.target == BUY:
@@ -159,11 +162,10 @@ class WebShopEnv(TextEnv):
             self.catalog.product(row), float(self.catalog.prices[row]), chosen, self.goal.reward_view(),
             bought_nouns=self.catalog.title_nouns[row],
             goal_nouns=self.catalog.title_nouns[goal_row] if goal_row is not None else None)
-        text = done_text(r.total, self.observation_mode)
         obs, info = self._show(Page("done", row=row, options=self.page.options), {
             "reward_components": r.components(), "score": r.total, "purchased_asin": self.catalog.asins[row],
             "purchased_options": chosen, "query_match": r.query_match, "category_match": r.category_match,
-            "title_score": r.title_score, "end_reason": "purchase"}, text=text, won=r.total >= 1.0)
+            "title_score": r.title_score, "end_reason": "purchase"}, won=r.total >= 1.0)
         reward = self.win_reward if (self.win_reward is not None and r.total >= 1.0) else r.total
         return obs, reward, True, False, info
 
@@ -171,11 +173,11 @@ class WebShopEnv(TextEnv):
     def _hits(self, page: Page) -> tuple[int, ...]:
         return self.catalog.search(page.query) if page.query else ()
 
-    def _show(self, page: Page, extra: dict[str, Any], text: str | None = None,
-              won: bool = False) -> tuple[str, dict[str, Any]]:
+    def _show(self, page: Page, extra: dict[str, Any], won: bool = False) -> tuple[str, dict[str, Any]]:
+        """Move to `page`: its text, and the info every step returns (plus `extra`)."""
         assert self.goal is not None
         if page.kind == "done":
-            self.clicks = {}
+            text, self.clicks = done_text(extra["score"], self.observation_mode), {}
         else:
             text, self.clicks = render(page, self.catalog, self.goal.instruction_text, self._hits(page),
                                        self.observation_mode)
