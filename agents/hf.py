@@ -17,38 +17,17 @@ instead of generating (envs without admissible actions fall back to generation).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Sequence
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig, LogitsProcessor, LogitsProcessorList
 
+from turnrl.agents.generation import SAMPLING_KEYS, Generation, SamplingParams, to_agent_output
 from turnrl.agents.logprobs import response_logprobs_list
-from turnrl.agents.parsing import CLOSE, OPEN, parse_action
+from turnrl.agents.parsing import CLOSE, OPEN
 from turnrl.agents.prompts import fit_prompt_ids
 from turnrl.types import AgentInput, AgentOutput
-
-
-@dataclass(frozen=True)
-class SamplingParams:
-    temperature: float = 1.0  # 0 means greedy
-    top_p: float = 1.0
-    top_k: int = 0  # 0 disables top-k
-    max_new_tokens: int = 128
-    stop: tuple[str, ...] = (CLOSE,)  # generation of a row ends once its text contains one of these
-
-    def __post_init__(self) -> None:
-        if self.temperature < 0 or not 0 < self.top_p <= 1 or self.top_k < 0 or self.max_new_tokens < 1:
-            raise ValueError(f"invalid sampling parameters: {self}")
-
-
-@dataclass
-class Generation:
-    prompt_ids: list[int]
-    response_ids: list[int]  # exactly the generated ids, cut after the stop string or EOS
-    response_logprobs: list[float]  # raw model log-probs (temperature 1) of response_ids
-    text: str  # response_ids decoded without special tokens
-    finish_reason: str  # "stop" (stop string or EOS) or "length"
 
 
 class _RawLogprobRecorder(LogitsProcessor):
@@ -130,11 +109,7 @@ class HFPolicy:
                 outputs[i] = out
             to_generate = [i for i in to_generate if outputs[i] is None]
         for i, gen in zip(to_generate, self.generate([prompts[i] for i in to_generate])):
-            parsed = parse_action(gen.text, inputs[i].admissible_actions, map_to_admissible=self.map_to_admissible)
-            outputs[i] = AgentOutput(action=parsed.action, valid=parsed.valid,
-                                     invalid_reason=None if parsed.valid else parsed.reason, raw_text=gen.text,
-                                     prompt_ids=gen.prompt_ids, response_ids=gen.response_ids,
-                                     response_logprobs=gen.response_logprobs)
+            outputs[i] = to_agent_output(inputs[i], gen, self.map_to_admissible)
         return [o for o in outputs if o is not None]
 
     # ---- generation -------------------------------------------------------------------------
@@ -234,6 +209,5 @@ def make_hf_agent(argument: str | None, **kwargs: Any) -> HFPolicy:
     return HFPolicy.from_pretrained(resolve_model(argument), sampling=sampling, **policy_kwargs)
 
 
-SAMPLING_KEYS = {"temperature", "top_p", "top_k", "max_new_tokens", "stop"}
 POLICY_KEYS = {"device", "dtype", "mode", "history_window", "max_prompt_tokens", "batch_size", "map_to_admissible",
                "seed"}

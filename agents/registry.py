@@ -14,6 +14,9 @@ from turnrl.agents.base import Agent
 AGENT_FACTORIES: dict[str, str] = {
     "random": "turnrl.agents.registry:_random",
     "expert": "turnrl.agents.registry:_expert",
+    "hf": "turnrl.agents.hf:make_hf_agent",
+    "openai": "turnrl.agents.openai_client:make_openai_agent",
+    "vllm": "turnrl.agents.vllm:make_vllm_agent",
 }
 
 
