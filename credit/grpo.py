@@ -46,9 +46,18 @@ def group_relative(rows: StepRows, traj_values: np.ndarray, row_values: np.ndarr
 
 def grpo(rows: StepRows, norm: Norm = "std", per: Per = "step", eps: float = 1e-6, ddof: int = 1,
          invalid_penalty: float = 0.0, singleton: Singleton = "raw") -> np.ndarray:
-    """GRPO advantage of every step row (the episode advantage broadcast to its steps)."""
+    """GRPO advantage of every step row (the episode advantage broadcast to its steps).
+
+    The invalid-action penalty lowers the row's own sample before normalisation with
+    per="step" (as the reference does); with per="trajectory" the samples are whole episodes,
+    so it is subtracted from the row's normalised advantage instead (subtracting it before
+    would divide a tiny difference by eps in an all-equal group).
+    """
     if len(rows) == 0:
         return np.zeros(0)
-    scores = row_scores(rows, invalid_penalty)
-    return group_relative(rows, rows.traj_return, scores, norm=norm, per=per, eps=eps, ddof=ddof,
-                          singleton=singleton)
+    if per == "trajectory":
+        advantages = group_relative(rows, rows.traj_return, row_scores(rows), norm=norm, per=per, eps=eps,
+                                    ddof=ddof, singleton=singleton)
+        return advantages + penalty_of(rows.valid, invalid_penalty) if invalid_penalty else advantages
+    return group_relative(rows, rows.traj_return, row_scores(rows, invalid_penalty), norm=norm, per=per,
+                          eps=eps, ddof=ddof, singleton=singleton)
