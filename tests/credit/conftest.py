@@ -29,6 +29,11 @@ def build_rows(spec: Sequence[tuple[str, Sequence[StepSpec]]]) -> StepRows:
     return to_rows([make_trajectory(group, steps) for group, steps in spec])
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def rows_of() -> Callable[[Sequence[tuple[str, Sequence[StepSpec]]]], StepRows]:
     return build_rows
+
+
+@pytest.fixture(scope="session")
+def trajectory_of() -> Callable[[str, Sequence[StepSpec]], Trajectory]:
+    return make_trajectory

@@ -208,3 +208,11 @@ def test_registry_selects_methods_by_name(rows_of):
     assert get_method("rloo") is rloo
     with pytest.raises(KeyError, match="unknown credit method 'ppo'"):
         get_method("ppo")
+
+
+def test_salt_counts_a_trajectory_once_per_edge_even_when_it_loops(rows_of):
+    rows = rows_of([("g", [("a", "look", 0.0), ("a", "look", 0.0), ("a", "go", 1.0)]),
+                    ("g", [("a", "look", 0.0), ("a", "stop", 0.0)])])
+    base = 0.5 / (math.sqrt(0.5) + 1e-6)  # GRPO of returns [1, 0]: +-base
+    # (a, look, a) is crossed twice by trajectory 0 and once by 1: mean over trajectories is 0
+    np.testing.assert_allclose(salt(rows, base_params={"per": "trajectory"}), [0, 0, base, 0, -base], atol=1e-12)
