@@ -136,7 +136,11 @@ def _clip_middle(text: str, keep: int) -> str:
 
 def fit_prompt_ids(tokenizer: ChatTokenizer, x: AgentInput, history_window: int | None = 4,
                    max_prompt_tokens: int | None = None, template: PromptTemplate | None = None) -> FittedPrompt:
-    """Renders `x`, dropping the oldest history until the prompt fits `max_prompt_tokens`."""
+    """Renders `x`, dropping the oldest history until the prompt fits `max_prompt_tokens`.
+
+    If even the prompt without history and with an empty observation exceeds the cap (a cap below
+    the template's own size), that minimal prompt is returned: the task is never cut.
+    """
     k = len(x.history) if history_window is None else max(0, min(history_window, len(x.history)))
     while True:
         messages = build_messages(x, k, template)

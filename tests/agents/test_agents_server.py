@@ -1,0 +1,120 @@
+"""The OpenAI-compatible client against a real `turnrl serve` process running the tiny model."""
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+from turnrl.agents.generation import SamplingParams
+from turnrl.agents.logprobs import response_logprobs_list
+from turnrl.agents.openai_client import OpenAIPolicy, PolicyServerError
+from turnrl.types import AgentInput
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start_server(model_dir: Path) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "turnrl", "serve", "--model", str(model_dir), "--port", str(port),
+                             "--device", "cpu"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"turnrl serve exited: {proc.stderr.read().decode()[-2000:]}")
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return proc, f"{base}/v1"
+        except httpx.TransportError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("turnrl serve did not come up within 60 s")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture()
+def server(tiny_dir):
+    proc, url = _start_server(tiny_dir)
+    yield proc, url
+    _stop(proc)
+
+
+def _inputs(n: int) -> list[AgentInput]:
+    return [AgentInput(observation=f"room {i}", task="find the exit", admissible_actions=["go east", "go west"],
+                       env_id="turnrl/TextWorld-v0") for i in range(n)]
+
+
+def test_client_gets_exact_ids_and_raw_logprobs_over_http(server, tiny_dir):
+    from transformers import AutoModelForCausalLM
+
+    _, url = server
+    with OpenAIPolicy(url, sampling=SamplingParams(temperature=0.8, max_new_tokens=12), concurrency=4) as policy:
+        assert policy.model == str(tiny_dir)
+        outs = policy.act(_inputs(6))
+    model = AutoModelForCausalLM.from_pretrained(tiny_dir)
+    ref = response_logprobs_list(model, [o.prompt_ids for o in outs], [o.response_ids for o in outs])
+    for o, r in zip(outs, ref):
+        assert not o.valid and o.invalid_reason  # a random model breaks the format: invalid, no error
+        assert 0 < len(o.response_ids) <= 12
+        np.testing.assert_allclose(o.response_logprobs, r, atol=1e-4)
+
+    bad = httpx.post(f"{url}/chat/completions", json={"messages": [], "max_tokens": 4})
+    assert bad.status_code == 422
+    wrong = httpx.post(f"{url}/chat/completions", json={"model": "other", "messages": [{"role": "user",
+                                                                                          "content": "hi"}]})
+    assert wrong.status_code == 404
+    with OpenAIPolicy(url, model="other", max_retries=0) as policy, pytest.raises(PolicyServerError, match="404"):
+        policy.act(_inputs(1))
+
+
+def test_server_stopped_mid_run_gives_a_clear_error_without_hanging(server):
+    proc, url = server
+    policy = OpenAIPolicy(url, sampling=SamplingParams(max_new_tokens=400, stop=()), concurrency=4, timeout=5,
+                          max_retries=1, backoff=0.1)
+    policy.act(_inputs(1))  # the server works
+    result: dict[str, BaseException | None] = {}
+
+    def run() -> None:
+        try:
+            policy.act(_inputs(16))  # requests queue behind one model lock: this takes several seconds
+            result["error"] = None
+        except BaseException as e:  # noqa: BLE001 - the test inspects it
+            result["error"] = e
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    time.sleep(0.5)
+    proc.kill()
+    thread.join(timeout=30)
+    assert not thread.is_alive(), "client hung after the server died"
+    assert isinstance(result["error"], PolicyServerError) and "failed after 2 attempts" in str(result["error"])
+    with pytest.raises(PolicyServerError, match="ConnectError"):
+        policy.act(_inputs(1))
+    policy.close()
+
+
+def test_unreachable_server_fails_fast():
+    policy = OpenAIPolicy(f"http://127.0.0.1:{_free_port()}/v1", model="m", max_retries=1, backoff=0.05, timeout=2)
+    start = time.monotonic()
+    with pytest.raises(PolicyServerError, match="failed after 2 attempts"):
+        policy.act(_inputs(2))
+    assert time.monotonic() - start < 10
