@@ -16,6 +16,7 @@ import tracemalloc
 from collections.abc import Callable
 
 import numpy as np
+import psutil
 
 from turnrl.batch import StepRows
 from turnrl.credit import compute_advantages, ospo_arrays
@@ -116,6 +117,8 @@ def main() -> None:
     seconds, peak = measure(lambda: compute_advantages("gigpo", small, threshold=0.95), 1)
     print(f"{'gigpo fuzzy 0.95 (16 groups)':34s} {seconds:8.3f} {len(small) / seconds:12,.0f} {'-':>9} "
           f"{'-':>11s} {peak:9.0f}")
+    print(f"process resident memory at the end: {psutil.Process().memory_info().rss / 2**20:,.0f} MiB "
+          "(the batch itself holds ~1M observation strings)")
 
 
 if __name__ == "__main__":

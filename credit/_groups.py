@@ -52,7 +52,10 @@ def factorize_keys(keys: np.ndarray) -> np.ndarray:
     if keys.size == 0:
         return np.zeros(0, dtype=np.int64)
     missing = np.equal(keys, None)
-    hashes = np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys))
+    try:
+        hashes = np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys))
+    except TypeError as err:
+        raise TypeError(f"keys must be hashable (str or None): {err}") from None
     _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
     inverse = inverse.reshape(-1)
     if not bool(np.all(keys == keys[first[inverse]])):

@@ -110,3 +110,10 @@ def test_judge_exceptions_propagate_and_single_candidate_needs_no_calls():
         raise RuntimeError("judge model crashed")
     with pytest.raises(RuntimeError, match="judge model crashed"):
         single_elimination([0, 1, 2], broken)
+
+
+def test_unhashable_keys_raise_a_clear_error(rows_of):
+    rows = rows_of([("g", [("a", "x", 1.0)]), ("g", [("b", "x", 0.0)])])
+    rows.obs_key[0] = ["not", "hashable"]
+    with pytest.raises(TypeError, match="keys must be hashable"):
+        compute_advantages("gigpo", rows)
