@@ -1,0 +1,20 @@
+"""Registers `turnrl/TextWorld-v0` and one id per TextWorld challenge (string entry points only).
+
+`TextWorld-v0` is Treasure Hunter at medium difficulty; the variants fix the challenge, and
+`difficulty=`, `split=`, `n_games=` stay env kwargs (or per-episode `reset` options). Each id
+carries a step limit (Gymnasium's `TimeLimit`, truncation) well above the expert's path length.
+"""
+import gymnasium
+
+ENTRY_POINT = "turnrl.envs.textworld.env:TextWorldEnv"
+VARIANTS = {
+    "TextWorld-v0": ("tw-treasure_hunter", 50),
+    "TextWorld-Treasure-v0": ("tw-treasure_hunter", 50),
+    "TextWorld-Coin-v0": ("tw-coin_collector", 50),
+    "TextWorld-Simple-v0": ("tw-simple", 50),
+    "TextWorld-Cooking-v0": ("tw-cooking", 80),
+}
+
+for name, (challenge, max_steps) in VARIANTS.items():
+    gymnasium.register(id=f"turnrl/{name}", entry_point=ENTRY_POINT, max_episode_steps=max_steps,
+                       kwargs={"challenge": challenge})
