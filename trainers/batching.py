@@ -1,0 +1,135 @@
+"""Per-step rows -> padded per-token micro-batches for the policy loss.
+
+One `TokenRow` per agent step (prompt ids, response ids, behaviour log-probs, advantage). A
+mini-batch is split into micro-batches under a token budget after sorting by length, so rows
+of similar length share a micro-batch and padding stays small; `padding_waste` reports it.
+Tensors are right-padded `prompt + response`; `targets_mask[b, t]` marks positions whose NEXT
+token is a response token, i.e. the logits columns the loss reads.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from turnrl.types import Trajectory
+
+
+@dataclass
+class TokenRow:
+    prompt_ids: list[int]
+    response_ids: list[int]
+    old_logprobs: list[float]
+    advantage: float
+    ref_logprobs: list[float] | None = None
+
+    @property
+    def length(self) -> int:
+        return len(self.prompt_ids) + len(self.response_ids)
+
+
+@dataclass
+class MicroBatch:
+    """[B, L] ids and attention; [B, L-1] per-token tensors aligned with next-token logits."""
+
+    input_ids: torch.Tensor
+    attention_mask: torch.Tensor
+    targets_mask: torch.Tensor
+    old_logprobs: torch.Tensor
+    advantages: torch.Tensor
+    ref_logprobs: torch.Tensor | None
+    rows: list[int]  # indices into the row list this batch was built from
+
+    @property
+    def n_tokens(self) -> int:
+        return int(self.targets_mask.sum().item())
+
+    def to(self, device: torch.device | str) -> "MicroBatch":
+        move = (lambda t: None if t is None else t.to(device))
+        return MicroBatch(move(self.input_ids), move(self.attention_mask), move(self.targets_mask),
+                          move(self.old_logprobs), move(self.advantages), move(self.ref_logprobs), self.rows)
+
+
+def token_rows(trajectories: Sequence[Trajectory], advantages: np.ndarray) -> tuple[list[TokenRow], list[int]]:
+    """Rows for every step that carries token ids, in `to_rows` order, and their step-row indices.
+
+    Steps without token ids (a scripted fallback, a crashed worker's placeholder) cannot be trained
+    on and are skipped; the returned indices say which step rows were kept.
+    """
+    rows, kept = [], []
+    i = 0
+    for traj in trajectories:
+        for step in traj.steps:
+            ids, lps = step.response_ids, step.response_logprobs
+            if step.prompt_ids and ids and lps is not None and len(lps) == len(ids):
+                rows.append(TokenRow(list(step.prompt_ids), list(ids), list(lps), float(advantages[i])))
+                kept.append(i)
+            i += 1
+    if i != len(advantages):
+        raise ValueError(f"{len(advantages)} advantages for {i} step rows")
+    return rows, kept
+
+
+def split_by_tokens(rows: Sequence[TokenRow], order: Sequence[int], budget: int) -> list[list[int]]:
+    """Greedy packing of `order` (sorted by length) into groups whose padded size B*L fits `budget`.
+
+    A single row longer than the budget still gets a micro-batch of its own.
+    """
+    groups: list[list[int]] = []
+    current: list[int] = []
+    width = 0
+    for i in order:
+        new_width = max(width, rows[i].length)
+        if current and new_width * (len(current) + 1) > budget:
+            groups.append(current)
+            current, new_width = [], rows[i].length
+        current.append(i)
+        width = new_width
+    if current:
+        groups.append(current)
+    return groups
+
+
+def collate(rows: Sequence[TokenRow], indices: Sequence[int], pad_id: int) -> MicroBatch:
+    """Right-padded tensors for the rows `indices`."""
+    width = max(rows[i].length for i in indices)
+    b = len(indices)
+    input_ids = torch.full((b, width), pad_id, dtype=torch.long)
+    attention = torch.zeros((b, width), dtype=torch.long)
+    targets = torch.zeros((b, width - 1), dtype=torch.bool)
+    old = torch.zeros((b, width - 1), dtype=torch.float32)
+    adv = torch.zeros((b, width - 1), dtype=torch.float32)
+    has_ref = all(rows[i].ref_logprobs is not None for i in indices)
+    ref = torch.zeros((b, width - 1), dtype=torch.float32) if has_ref else None
+    for k, i in enumerate(indices):
+        r = rows[i]
+        p, n = len(r.prompt_ids), len(r.response_ids)
+        input_ids[k, : p + n] = torch.tensor(r.prompt_ids + r.response_ids, dtype=torch.long)
+        attention[k, : p + n] = 1
+        span = slice(p - 1, p - 1 + n)  # logits at position t predict token t+1
+        targets[k, span] = True
+        old[k, span] = torch.tensor(r.old_logprobs, dtype=torch.float32)
+        adv[k, span] = r.advantage
+        if ref is not None:
+            ref[k, span] = torch.tensor(r.ref_logprobs, dtype=torch.float32)
+    return MicroBatch(input_ids, attention, targets, old, adv, ref, list(indices))
+
+
+def micro_batches(rows: Sequence[TokenRow], indices: Sequence[int], pad_id: int, budget: int) -> list[MicroBatch]:
+    """The rows `indices` of one mini-batch as length-sorted micro-batches under `budget` tokens."""
+    order = sorted(indices, key=lambda i: rows[i].length)
+    return [collate(rows, group, pad_id) for group in split_by_tokens(rows, order, budget)]
+
+
+def padding_waste(batches: Sequence[MicroBatch]) -> float:
+    """Share of the computed positions that are padding (0 = none wasted)."""
+    total = sum(b.input_ids.numel() for b in batches)
+    real = sum(int(b.attention_mask.sum().item()) for b in batches)
+    return 1.0 - real / total if total else 0.0
+
+
+def mini_batch_indices(n: int, n_mini: int, generator: np.random.Generator) -> list[np.ndarray]:
+    """A shuffled split of range(n) into `n_mini` nearly equal mini-batches (empty ones dropped)."""
+    return [part for part in np.array_split(generator.permutation(n), n_mini) if len(part)]
