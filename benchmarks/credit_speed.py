@@ -43,7 +43,7 @@ def synthetic_rows(n_groups: int, group_size: int = 8, min_len: int = 22, max_le
     state_id = np.where(private, -1 - np.arange(n), path)
     obs = np.empty(n, dtype=object)
     obs[:] = [f"{PREFIX}Task {g}, step {t}, view {s}." for g, t, s in zip(group.tolist(), step.tolist(),
-                                                                          state_id.tolist())]
+                                                                          state_id.tolist(), strict=True)]
     action = np.empty(n, dtype=object)
     action[:] = [f"go to cabinet {a}" for a in rng.integers(0, 4, size=n).tolist()]
     done = np.zeros(n, dtype=bool)

@@ -45,7 +45,7 @@ def gdpo_arrays(components: Mapping[str, np.ndarray], groups: np.ndarray,
         return np.zeros(0)
     n_groups = int(groups.max()) + 1
     pre = np.zeros(len(groups))
-    for k, weight in zip(names, w):
+    for k, weight in zip(names, w, strict=True):
         values = check_finite(components[k], f"reward component {k!r}")
         if values.shape != groups.shape:
             raise ValueError(f"component {k!r} has shape {values.shape}, expected {groups.shape}")

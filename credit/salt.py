@@ -11,7 +11,8 @@ The merge rule is explicit because the paper's exact rule is not public:
 - merge="prefix": the key also includes the whole history before the step, so the graph is
   the prefix tree of the group and trajectories share steps only until they first diverge.
 `s` is the row's `obs_key` (key="obs") or `state_key` (key="state"); the state after the last
-step is a terminal node. A row whose key is None never merges.
+step is a terminal node. A row whose key is None never merges. Rows built without actions
+(`rows.action` None) merge on (s, s').
 
 The advantages are computed with vectorised edge ids; `salt_graph` builds the same edges as a
 networkx graph for one group, to inspect or draw.

@@ -23,6 +23,7 @@ def repeat_per_token(advantages: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Flat form for packed sequences: row i's advantage repeated lengths[i] times."""
     adv = np.asarray(advantages, dtype=np.float64)
     lengths = np.asarray(lengths)
-    if lengths.shape != adv.shape or (lengths.size and (lengths.min() < 0 or not np.issubdtype(lengths.dtype, np.integer))):
+    bad_values = lengths.size and (not np.issubdtype(lengths.dtype, np.integer) or lengths.min() < 0)
+    if lengths.shape != adv.shape or bad_values:
         raise ValueError(f"lengths must be non-negative integers, one per advantage ({adv.shape}), got {lengths.shape}")
     return np.repeat(adv, lengths)

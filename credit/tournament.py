@@ -97,7 +97,7 @@ def single_elimination(candidates: Sequence[T], judge: Judge, anchor: T | None =
     round_no = 0
     while len(alive) > 1:
         winners = []
-        for a, b in zip(alive[::2], alive[1::2]):
+        for a, b in zip(alive[::2], alive[1::2], strict=True):
             if a is None or b is None:
                 winners.append(a if b is None else b)
                 continue

@@ -11,7 +11,7 @@ from turnrl.credit.tournament import single_elimination
 ROW_METHODS = ["grpo", "rloo", "gigpo", "salt", "gdpo", "ospo"]
 
 
-@pytest.mark.parametrize("name", ROW_METHODS + ["gae"])
+@pytest.mark.parametrize("name", [*ROW_METHODS, "gae"])
 def test_empty_batch_gives_empty_advantages(name):
     params = {"values": np.zeros(0)} if name == "gae" else {}
     out = compute_advantages(name, to_rows([]), **params)
@@ -33,7 +33,7 @@ def test_singleton_groups_give_finite_advantages(rows_of, name):
     assert out.shape == (3,) and np.isfinite(out).all()
 
 
-@pytest.mark.parametrize("name", ROW_METHODS + ["gae"])
+@pytest.mark.parametrize("name", [*ROW_METHODS, "gae"])
 @pytest.mark.parametrize("bad", [float("nan"), float("inf")])
 def test_non_finite_rewards_raise_a_clear_error(rows_of, name, bad):
     rows = rows_of([("g", [("a", "x", bad)]), ("g", [("a", "x", 1.0)])])

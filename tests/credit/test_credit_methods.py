@@ -165,7 +165,7 @@ def test_ospo_one_step_groups_and_fairness():
     # delta = std of the fleet's cumulative rewards with only this agent's reward added, minus before
     before = [np.zeros(3)] * 3 + [np.array([1.0, 2.0, 3.0])] * 2
     deltas = []
-    for c, a, r in zip(before, agents, rewards):
+    for c, a, r in zip(before, agents, rewards, strict=True):
         after = c.copy()
         after[a] += r
         deltas.append(after.std() - c.std())
