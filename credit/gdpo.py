@@ -14,7 +14,7 @@ import numpy as np
 from turnrl.batch import StepRows
 
 from ._groups import Singleton, check_finite, standardize
-from .grpo import Per
+from .grpo import Per, group_relative
 from .penalties import invalid_penalty as penalty_of
 
 
@@ -50,8 +50,13 @@ def gdpo_arrays(components: Mapping[str, np.ndarray], groups: np.ndarray,
         if values.shape != groups.shape:
             raise ValueError(f"component {k!r} has shape {values.shape}, expected {groups.shape}")
         pre += weight * standardize(values, groups, n_groups, eps=eps, ddof=ddof, singleton=singleton)
-    whole_batch = np.zeros(len(pre), dtype=np.int64)
-    return standardize(pre, whole_batch, 1, eps=batch_eps, ddof=ddof, singleton="zero")
+    return batch_normalize(pre, batch_eps, ddof)
+
+
+def batch_normalize(values: np.ndarray, eps: float = 1e-8, ddof: int = 1) -> np.ndarray:
+    """(v - mean) / (std + eps) over the whole batch (all-equal values give 0)."""
+    whole_batch = np.zeros(len(values), dtype=np.int64)
+    return standardize(values, whole_batch, 1, eps=eps, ddof=ddof, singleton="zero")
 
 
 def gdpo(rows: StepRows, components: Sequence[str] | None = None,
@@ -61,7 +66,8 @@ def gdpo(rows: StepRows, components: Sequence[str] | None = None,
 
     components: names to use (default: all in `rows.traj_components`; with none recorded, the
     episode return is the single component). per="step" counts every row as a sample of its
-    group and of the batch, per="trajectory" each episode once. The invalid-action penalty is
+    group and of the batch, per="trajectory" each episode once. A group of one trajectory
+    follows the GRPO convention (mean 0, std 1). The invalid-action penalty is
     subtracted from that row's final advantage.
     """
     if len(rows) == 0:
@@ -71,9 +77,11 @@ def gdpo(rows: StepRows, components: Sequence[str] | None = None,
     missing = [k for k in names if k not in available]
     if missing:
         raise ValueError(f"unknown reward components {missing}; the rows have {sorted(available)}")
-    if per == "step":
-        advantages = gdpo_arrays({k: available[k][rows.traj] for k in names}, rows.group, weights, eps,
-                                 batch_eps, ddof)
+    if per == "step":  # group statistics over rows, one-trajectory groups as in GRPO
+        w = _weights(names, weights)
+        pre = sum(weight * group_relative(rows, available[k], available[k][rows.traj], per="step", eps=eps,
+                                          ddof=ddof) for k, weight in zip(names, w, strict=True))
+        advantages = batch_normalize(pre, batch_eps, ddof)
     elif per == "trajectory":
         advantages = gdpo_arrays({k: available[k] for k in names}, rows.traj_group, weights, eps, batch_eps,
                                  ddof)[rows.traj]

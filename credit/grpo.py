@@ -32,6 +32,8 @@ def group_relative(rows: StepRows, traj_values: np.ndarray, row_values: np.ndarr
     A group holding a single trajectory follows `singleton` ("raw": mean 0, std 1 as in verl;
     "zero": advantage 0).
     """
+    traj_values = check_finite(traj_values)
+    row_values = check_finite(row_values)
     n_groups = rows.n_groups
     if per == "trajectory":
         mean, std, _ = group_moments(traj_values, rows.traj_group, n_groups, ddof)

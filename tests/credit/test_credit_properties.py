@@ -78,12 +78,15 @@ def test_rloo_is_scaled_mean_centred_grpo(trajectory_of, groups):
 
 
 @SETTINGS
-@given(batch)
-def test_gdpo_with_one_reward_is_grpo_then_batch_normalisation(trajectory_of, groups):
+@given(st.lists(st.lists(trajectory, min_size=1, max_size=4), min_size=2, max_size=3),
+       st.sampled_from(["step", "trajectory"]))
+def test_gdpo_with_one_reward_is_grpo_then_batch_normalisation(trajectory_of, groups, per):
     rows = build(groups, trajectory_of)
-    a = per_trajectory(rows, grpo(rows, per="trajectory", eps=1e-4))
+    a = grpo(rows, per=per, eps=1e-4)
+    a = a if per == "step" else per_trajectory(rows, a)  # the samples of the batch statistics
     expected = (a - a.mean()) / (a.std(ddof=1) + 1e-8) if np.ptp(a) > 0 else np.zeros_like(a)
-    np.testing.assert_allclose(per_trajectory(rows, gdpo(rows, per="trajectory")), expected, atol=1e-9)
+    got = gdpo(rows, per=per)
+    np.testing.assert_allclose(got if per == "step" else per_trajectory(rows, got), expected, atol=1e-9)
 
 
 @SETTINGS
