@@ -52,9 +52,27 @@ def get_method(name: str) -> Method:
         raise KeyError(f"unknown credit method {name!r}; known: {', '.join(list_methods())}") from None
 
 
+def check_rows(rows: StepRows) -> None:
+    """Raises a clear error when `rows` is not a consistent StepRows batch."""
+    if not isinstance(rows, StepRows):
+        raise TypeError(f"rows must be turnrl.batch.StepRows (see turnrl.batch.to_rows), got {type(rows).__name__}")
+    n = len(rows)
+    for field in ("group", "traj", "step", "valid", "done", "state_key", "obs_key"):
+        if len(getattr(rows, field)) != n:
+            raise ValueError(f"StepRows.{field} has {len(getattr(rows, field))} entries, reward has {n}")
+    if len(rows.traj_group) != len(rows.traj_return):
+        raise ValueError("StepRows.traj_group and traj_return must both have one entry per trajectory")
+    if n and (rows.traj.min() < 0 or rows.traj.max() >= rows.n_trajectories):
+        raise ValueError("StepRows.traj holds indices outside 0..n_trajectories-1")
+    if n and not np.array_equal(rows.group, rows.traj_group[rows.traj]):
+        raise ValueError("StepRows.group disagrees with traj_group[traj]")
+
+
 def compute_advantages(name: str, rows: StepRows, **params) -> np.ndarray:
-    """Runs method `name` on `rows` with its keyword parameters; checks the result's shape."""
-    advantages = np.asarray(get_method(name)(rows, **params), dtype=np.float64)
+    """Runs method `name` on `rows` with its keyword parameters; checks input and result shape."""
+    method = get_method(name)
+    check_rows(rows)
+    advantages = np.asarray(method(rows, **params), dtype=np.float64)
     if advantages.shape != (len(rows),):
         raise RuntimeError(f"credit method {name!r} returned shape {advantages.shape}, expected ({len(rows)},)")
     return advantages

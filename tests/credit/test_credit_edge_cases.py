@@ -117,3 +117,16 @@ def test_unhashable_keys_raise_a_clear_error(rows_of):
     rows.obs_key[0] = ["not", "hashable"]
     with pytest.raises(TypeError, match="keys must be hashable"):
         compute_advantages("gigpo", rows)
+
+
+def test_compute_advantages_rejects_wrong_or_inconsistent_rows(rows_of):
+    with pytest.raises(TypeError, match="StepRows"):
+        compute_advantages("grpo", [1.0, 2.0])
+    rows = rows_of([("g", [("a", "x", 1.0)]), ("h", [("a", "x", 0.0)])])
+    rows.group = rows.group[::-1].copy()
+    with pytest.raises(ValueError, match="disagrees"):
+        compute_advantages("grpo", rows)
+    rows = rows_of([("g", [("a", "x", 1.0)]), ("g", [("a", "x", 0.0)])])
+    rows.valid = rows.valid[:1]
+    with pytest.raises(ValueError, match="valid has 1 entries"):
+        compute_advantages("grpo", rows)
