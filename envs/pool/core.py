@@ -1,0 +1,140 @@
+"""What every pool backend shares: the result type, the abstract API and the shard that runs envs.
+
+`EnvShard` is the one place where environments are created, reset and stepped, whether it lives
+in the caller's process, in a worker process or in a Ray actor. Keeping that code path single is
+what makes the same seeds give identical trajectories on every backend.
+"""
+from __future__ import annotations
+
+import traceback
+from abc import ABC, abstractmethod
+from typing import Any, NamedTuple
+
+import gymnasium as gym
+
+
+class StepResult(NamedTuple):
+    """One slot's answer to `EnvPool.step`, Gymnasium's 5-tuple with names."""
+
+    obs: str
+    reward: float
+    terminated: bool
+    truncated: bool
+    info: dict[str, Any]
+
+
+def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None) -> gym.Env:
+    """Builds one env by Gymnasium id. `"some.module:turnrl/X-v0"` imports the module first,
+    so envs registered outside turnrl (tests, user code) work in worker processes too.
+
+    Gymnasium's passive env checker is off: it assumes numeric spaces and would warn on every
+    text env; `check_env` is run by the tests instead.
+    """
+    import turnrl  # noqa: F401  (registers the turnrl env families)
+
+    return gym.make(env_id, disable_env_checker=True, **(env_kwargs or {}))
+
+
+def ended_result(reason: str, last: tuple[str, dict[str, Any]] | None = None) -> StepResult:
+    """The result for a slot whose episode the pool had to end (crash, timeout, env exception):
+    truncated, zero reward, the last observation seen if any, and the reason in `end_reason`."""
+    obs, info = last if last is not None else ("", {})
+    info = dict(info)
+    info.update(end_reason=reason, valid=False, invalid_reason=reason, admissible_actions=[])
+    return StepResult(obs, 0.0, False, True, info)
+
+
+def check_actions(actions: list[Any], num_envs: int) -> None:
+    """Rejects a malformed batch before any env is touched, so the pool's state stays consistent."""
+    if not isinstance(actions, (list, tuple)):
+        raise TypeError(f"actions must be a list of str or None, got {type(actions).__name__}")
+    if len(actions) != num_envs:
+        raise ValueError(f"expected {num_envs} actions (one per slot, None to skip), got {len(actions)}")
+    for i, a in enumerate(actions):
+        if a is not None and not isinstance(a, str):
+            raise TypeError(f"action for slot {i} must be str or None, got {type(a).__name__}")
+
+
+class EnvShard:
+    """A list of envs in one process. Exceptions from `step` become an ended episode (recorded in
+    `end_reason`); exceptions from `reset` propagate, since they mean bad seeds or options."""
+
+    def __init__(self, env_id: str, num_envs: int, env_kwargs: dict[str, Any] | None = None):
+        self.envs = [make_env(env_id, env_kwargs) for _ in range(num_envs)]
+        self.last: list[tuple[str, dict[str, Any]] | None] = [None] * num_envs
+
+    def reset(self, index: int, seed: int | None, options: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
+        obs, info = self.envs[index].reset(seed=seed, options=options)
+        self.last[index] = (obs, info)
+        return obs, info
+
+    def step(self, index: int, action: str) -> StepResult:
+        try:
+            obs, reward, terminated, truncated, info = self.envs[index].step(action)
+        except Exception as e:  # noqa: BLE001 - any env bug ends this episode, not the pool
+            tb = traceback.format_exc(limit=3)
+            result = ended_result(f"env error: {type(e).__name__}: {e}", self.last[index])
+            result.info["traceback"] = tb
+            return result
+        self.last[index] = (obs, info)
+        return StepResult(obs, float(reward), bool(terminated), bool(truncated), info)
+
+    def close(self) -> None:
+        for env in self.envs:
+            try:
+                env.close()
+            except Exception:  # noqa: BLE001 - closing must reach every env
+                pass
+
+
+class EnvPool(ABC):
+    """N environments behind one API: `reset(seeds, options)`, `step(actions)`, `close()`.
+
+    Slots are numbered 0..num_envs-1. `step` takes one action per slot, None for slots not to
+    step (finished or idle), and answers None there. An episode the pool had to end (worker
+    crash, step timeout, env exception) comes back truncated with `info["end_reason"]`; that
+    slot must be reset before it is stepped again.
+    """
+
+    env_id: str
+    num_envs: int
+
+    @abstractmethod
+    def _reset(self, slots: list[int], seeds: list[int | None],
+               options: list[dict[str, Any] | None]) -> list[tuple[str, dict[str, Any]]]: ...
+
+    @abstractmethod
+    def _step(self, actions: list[str | None]) -> list[StepResult | None]: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def reset(self, seeds: list[int | None], options: list[dict[str, Any] | None] | None = None,
+              slots: list[int] | None = None) -> list[tuple[str, dict[str, Any]]]:
+        """Resets `slots` (default: all, in order) with one seed and options dict each.
+
+        Group resets are just repeated seeds/options: the same pair gives the same start."""
+        slots = list(range(self.num_envs)) if slots is None else list(slots)
+        options = [None] * len(slots) if options is None else list(options)
+        if len(seeds) != len(slots) or len(options) != len(slots):
+            raise ValueError(f"reset needs one seed and one options entry per slot ({len(slots)}), "
+                             f"got {len(seeds)} seeds and {len(options)} options")
+        if len(set(slots)) != len(slots) or any(not 0 <= s < self.num_envs for s in slots):
+            raise ValueError(f"slots must be distinct indices in [0, {self.num_envs}), got {slots}")
+        return self._reset(slots, list(seeds), options)
+
+    def step(self, actions: list[str | None]) -> list[StepResult | None]:
+        check_actions(actions, self.num_envs)
+        return self._step(list(actions))
+
+    def __enter__(self) -> "EnvPool":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
