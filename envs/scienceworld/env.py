@@ -1,0 +1,184 @@
+"""`turnrl/ScienceWorld-v0`: the 30 ScienceWorld tasks on the real simulator, as a turnrl `TextEnv`.
+
+Settings are constructor kwargs, each overridable per episode in `reset(options=...)`:
+`task` (None = all 30; a name such as "boil", an id such as "1-1", comma-separated names or a
+list), `split` ("train" | "dev" | "test", ScienceWorld's own variation split), `variation` (an
+engine variation index inside that split; otherwise the seed picks one) and `simplifications`
+(ScienceWorld's string, e.g. "easy"). The seed picks the task (when several are allowed) and the
+variation from `self.np_random`, so the same seed and options start every group member, on any
+backend, in the identical state.
+
+Per step: the observation is the engine's text; `info["admissible_actions"]` are the valid
+action-object combinations the engine returns with that step; reward is the score change / 100;
+`won` when the task is completed (score 100); ScienceWorld's failure ending (score -100, e.g.
+focusing on the wrong object) terminates the episode as a loss (`end_reason` "failed"). Text the
+parser cannot map to an action gets the engine's "No known action matches that input." and
+`valid=False`. `info["expert_action"]` is the next action of the engine's gold path while the
+agent is on it (None once it leaves it or with `expert=False`).
+
+`state_key` (`state_key="tree"`, the default) is a canonical hash of the engine's full object
+tree: the true state (see `state.py`); `state_key="observation"` uses the observation text
+instead and saves the ~10 ms the tree costs per step.
+
+The env starts its own JVM at the first reset, reuses it across resets, and closes it in
+`close()`, when garbage collected and at interpreter exit. If the JVM dies or hangs, `reset` and
+`step` raise `ScienceWorldJVMError`; the next `reset` starts a fresh JVM.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from turnrl.envs.base import TextEnv
+from turnrl.envs.scienceworld.engine import (DEFAULT_JAVA_OPTS, UNKNOWN_ACTION, EngineStep, ScienceWorldJVMError,
+                                             Simulator)
+from turnrl.envs.scienceworld.state import state_key as tree_state_key
+from turnrl.envs.scienceworld.tasks import TASK_IDS, list_tasks, split_name, task_names, variation_splits
+
+SETTINGS = ("task", "split", "variation", "simplifications")
+STATE_KEYS = ("tree", "observation")
+
+__all__ = ["ScienceWorldTextEnv", "ScienceWorldJVMError", "list_tasks"]
+
+
+class ScienceWorldTextEnv(TextEnv):
+    """One ScienceWorld task variation at a time; see the module docstring."""
+
+    list_tasks = staticmethod(list_tasks)
+
+    def __init__(self, task: str | Sequence[str] | None = None, split: str = "train", variation: int | None = None,
+                 simplifications: str = "", expert: bool = True, state_key: str = "tree",
+                 max_steps: int | None = None, read_timeout: float | None = 60.0,
+                 java_opts: Sequence[str] = DEFAULT_JAVA_OPTS, render_mode: str | None = None):
+        super().__init__(render_mode=render_mode)
+        if state_key not in STATE_KEYS:
+            raise ValueError(f"state_key must be one of {STATE_KEYS}, got {state_key!r}")
+        if max_steps is not None and int(max_steps) < 1:
+            raise ValueError(f"max_steps must be >= 1 or None, got {max_steps!r}")
+        self.defaults = self._checked(dict(task=task, split=split, variation=variation,
+                                           simplifications=simplifications))
+        self.expert, self.state_key_mode = bool(expert), state_key
+        self.max_steps = None if max_steps is None else int(max_steps)
+        self.read_timeout, self.java_opts = read_timeout, tuple(java_opts)
+        self.simulator: Simulator | None = None  # started at the first reset
+        self._loaded: tuple | None = None  # (task, variation, simplifications, gold path) in the engine
+        self._episode: dict[str, Any] = {}
+        self._gold: list[str] = []
+        self._gold_next: int | None = None  # index of the next gold action; None once off the path
+        self._score = 0
+        self._steps = 0
+        self._done = True
+
+    # -- settings ---------------------------------------------------------------------------
+    @staticmethod
+    def _checked(settings: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(settings) - set(SETTINGS) - {"task_id"}
+        if unknown:
+            raise ValueError(f"unknown ScienceWorld options {sorted(unknown)}; known: {list(SETTINGS)}")
+        out = {k: v for k, v in settings.items() if k != "task_id"}
+        if "task" in out:
+            out["task"] = task_names(out["task"])
+        if "split" in out:
+            out["split"] = split_name(out["split"])
+        if out.get("variation") is not None:
+            try:
+                out["variation"] = int(out["variation"])
+            except (TypeError, ValueError):
+                raise ValueError(f"variation must be an integer, got {out['variation']!r}") from None
+        if "simplifications" in out and not isinstance(out["simplifications"], str):
+            raise ValueError(f"simplifications must be a comma-separated string, got {out['simplifications']!r}")
+        return out
+
+    def _pick(self, settings: dict[str, Any]) -> tuple[str, int]:
+        """(task, variation) for this episode: fixed by the settings, else drawn from the seed."""
+        tasks = settings["task"]
+        task = tasks[0] if len(tasks) == 1 else tasks[int(self.np_random.integers(len(tasks)))]
+        variations = variation_splits([task], self._simulator())[task][settings["split"]]
+        variation = settings.get("variation")
+        if variation is None:
+            return task, variations[int(self.np_random.integers(len(variations)))]
+        if variation not in variations:
+            raise ValueError(f"variation {variation} of {task!r} is not in its {settings['split']!r} split "
+                             f"({variations[0]}..{variations[-1]})")
+        return task, variation
+
+    def _simulator(self) -> Simulator:
+        if self.simulator is None or not self.simulator.alive:
+            if self.simulator is not None:
+                self.simulator.close()
+            self.simulator, self._loaded = Simulator(self.java_opts, self.read_timeout), None
+        return self.simulator
+
+    # -- TextEnv hooks ----------------------------------------------------------------------
+    def _reset(self, options: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        settings = {**self.defaults, **self._checked(options)}
+        self._done = True  # until the reset below succeeds
+        task, variation = self._pick(settings)
+        sim = self._simulator()
+        wanted = (task, variation, settings["simplifications"], self.expert)
+        if self._loaded != wanted:
+            self._loaded = None
+            sim.load_variation(*wanted)
+            self._loaded = wanted
+            self._gold = sim.gold_actions() if self.expert else []
+        sim.restart_episode()
+        first = sim.step_once("look around")  # ScienceWorld's own first move (as its reset does)
+        self._episode = {"task_name": task, "task_id": TASK_IDS[task], "variation": variation,
+                         "split": settings["split"], "simplifications": settings["simplifications"],
+                         "task": sim.task_description()}
+        self._score, self._steps, self._done = first.score, 0, False
+        self._gold_next = 0 if self._gold else None
+        return first.observation, self._info(first, valid=True)
+
+    def _step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
+        if self.simulator is None or not self._episode:
+            raise RuntimeError("ScienceWorldTextEnv.step() called before reset()")
+        if self._done:
+            return self.invalid_step("the episode has ended; call reset()")
+        command = action.strip()
+        self._follow_gold(command)
+        out = self.simulator.step_once(command)
+        self._steps += 1
+        reward = (out.score - self._score) / 100.0
+        self._score = out.score
+        won, failed = out.completed and out.score >= 100, out.score < 0
+        terminated = out.completed or failed
+        truncated = not terminated and self.max_steps is not None and self._steps >= self.max_steps
+        self._done = terminated or truncated
+        valid = out.observation.strip() != UNKNOWN_ACTION
+        info = self._info(out, valid=valid)
+        info["reward_components"] = {"score_delta": reward}
+        if not valid:
+            info["invalid_reason"] = "ScienceWorld's parser matched no action"
+        if self._done:
+            info["end_reason"] = "won" if won else "failed" if failed else "completed" if terminated else "max_steps"
+        return out.observation, reward, terminated, truncated, info
+
+    def _follow_gold(self, command: str) -> None:
+        i = self._gold_next
+        if i is not None:
+            on_path = i < len(self._gold) and command.lower() == self._gold[i].strip().lower()
+            self._gold_next = i + 1 if on_path else None
+
+    def _info(self, out: EngineStep, valid: bool) -> dict[str, Any]:
+        assert self.simulator is not None
+        key = (tree_state_key(self.simulator.object_tree_json()) if self.state_key_mode == "tree"
+               else out.observation)
+        i = self._gold_next
+        return {
+            "admissible_actions": out.valid_actions,
+            "won": out.completed and out.score >= 100,
+            "valid": valid,
+            "state_key": key,
+            "obs_key": out.observation,
+            "score": out.score,
+            "moves": out.moves,
+            "expert_action": self._gold[i] if i is not None and i < len(self._gold) and not self._done else None,
+            **self._episode,
+        }
+
+    def close(self) -> None:
+        if self.simulator is not None:
+            self.simulator.close()
+            self.simulator = None
+        self._loaded, self._episode, self._done = None, {}, True
+        super().close()
