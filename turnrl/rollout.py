@@ -1,0 +1,218 @@
+"""Collecting trajectories from an env pool with an agent, and summarising them.
+
+`collect` keeps every pool slot busy: each task is run `group_size` times with the identical seed
+and options (one group), episodes start in slots as slots free up, and all running slots are
+stepped together so the agent acts on one batch per turn. Scheduling depends only on the tasks
+and the episode lengths, never on timing, so the same seeds give identical trajectories on
+every pool backend. The pool is duck-typed (`num_envs`, `env_id`, `reset`, `step`): the core
+package does not import `turnrl.envs`.
+"""
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from turnrl.types import AgentInput, AgentOutput, Step, Trajectory
+
+# info keys that Step stores in its own fields or that are too big to copy into every step
+_NOT_IN_STEP_INFO = {"admissible_actions", "state_key", "obs_key", "task", "traceback"}
+_MAX_INFO_STR = 2000
+
+
+@dataclass
+class TaskSpec:
+    """One task: the reset seed and options that start it, and an id for reports."""
+
+    seed: int
+    options: dict[str, Any] | None = None
+    task_id: str | None = None
+
+
+@dataclass
+class _Episode:
+    task: TaskSpec
+    group_id: str
+    member: int
+    index: int  # position in the returned list: task order, group members together
+    obs: str = ""
+    info: dict[str, Any] = field(default_factory=dict)
+    traj: Trajectory | None = None
+
+
+def step_info(info: dict[str, Any]) -> dict[str, Any]:
+    """The small, JSON-able part of an env's info worth keeping on every Step."""
+    out = {}
+    for k, v in info.items():
+        if k in _NOT_IN_STEP_INFO:
+            continue
+        if v is None or isinstance(v, (bool, int, float)) or (isinstance(v, str) and len(v) <= _MAX_INFO_STR):
+            out[k] = v
+    return out
+
+
+def _key(value: Any) -> str | None:
+    return value if value is None or isinstance(value, str) else str(value)
+
+
+def _end_reason(terminated: bool, truncated: bool, info: dict[str, Any]) -> str | None:
+    if info.get("end_reason"):
+        return str(info["end_reason"])
+    if terminated:
+        return "won" if info.get("won") else "terminated"
+    return "truncated" if truncated else None
+
+
+def _task_id(task: TaskSpec, info: dict[str, Any]) -> str:
+    return task.task_id or (str(info["task_id"]) if info.get("task_id") else f"seed-{task.seed}")
+
+
+def _episodes(tasks: list[TaskSpec], group_size: int) -> deque[_Episode]:
+    queue: deque[_Episode] = deque()
+    for i, task in enumerate(tasks):
+        gid = f"{i}:{task.task_id or f'seed-{task.seed}'}"
+        queue.extend(_Episode(task, gid, m, len(queue) + m) for m in range(group_size))
+    return queue
+
+
+def _agent_input(ep: _Episode, env_id: str | None) -> AgentInput:
+    assert ep.traj is not None
+    return AgentInput(observation=ep.obs, task=str(ep.info.get("task", "")),
+                      history=[(s.observation, s.action) for s in ep.traj.steps],
+                      admissible_actions=ep.info.get("admissible_actions"), step=len(ep.traj.steps),
+                      info=ep.info, env_id=env_id)
+
+
+def _record(ep: _Episode, out: AgentOutput, result: Any, max_steps: int) -> bool:
+    """Appends the step to the episode's trajectory; True when the episode is over."""
+    assert ep.traj is not None
+    obs, reward, terminated, truncated, info = result
+    end_reason = _end_reason(terminated, truncated, info)
+    if not (terminated or truncated) and len(ep.traj.steps) + 1 >= max_steps:
+        truncated, end_reason = True, f"max steps ({max_steps}) reached"
+    env_valid = bool(info.get("valid", True))
+    invalid_reason = out.invalid_reason if not out.valid else (None if env_valid else info.get("invalid_reason"))
+    ep.traj.steps.append(Step(
+        observation=ep.obs, action=out.action, reward=float(reward),
+        reward_components={k: float(v) for k, v in (info.get("reward_components") or {}).items()},
+        terminated=bool(terminated), truncated=bool(truncated), end_reason=end_reason,
+        valid=out.valid and env_valid, invalid_reason=invalid_reason,
+        state_key=_key(ep.info.get("state_key")), obs_key=_key(ep.info.get("obs_key")), t=len(ep.traj.steps),
+        info=step_info(info), prompt_ids=out.prompt_ids, response_ids=out.response_ids,
+        response_logprobs=out.response_logprobs))
+    ep.obs, ep.info = obs, info
+    if terminated or truncated:
+        ep.traj.won = bool(info.get("won", False))
+        ep.traj.metadata["end_reason"] = end_reason
+        return True
+    return False
+
+
+def collect(pool: Any, agent: Any, tasks: list[TaskSpec], group_size: int = 1, max_steps: int = 50,
+            progress: bool = True) -> list[Trajectory]:
+    """Runs every task `group_size` times; returns trajectories in task order, group members together."""
+    if group_size < 1 or max_steps < 1:
+        raise ValueError(f"group_size and max_steps must be >= 1, got {group_size} and {max_steps}")
+    queue = _episodes(tasks, group_size)
+    total = len(queue)
+    done: list[_Episode] = []
+    slots: list[_Episode | None] = [None] * pool.num_envs
+    env_id = getattr(pool, "env_id", None)
+    with _progress(progress, total, env_id) as advance:
+        while queue or any(slots):
+            _start(pool, slots, queue, agent, env_id)
+            running = [i for i, ep in enumerate(slots) if ep is not None]
+            outputs = agent.act([_agent_input(slots[i], env_id) for i in running])  # type: ignore[arg-type]
+            if len(outputs) != len(running):
+                raise RuntimeError(f"agent {getattr(agent, 'name', agent)!r} returned {len(outputs)} "
+                                   f"outputs for {len(running)} inputs")
+            actions: list[str | None] = [None] * pool.num_envs
+            for i, out in zip(running, outputs):
+                actions[i] = out.action
+            results = pool.step(actions)
+            for i, out in zip(running, outputs):
+                ep = slots[i]
+                if _record(ep, out, results[i], max_steps):  # type: ignore[arg-type]
+                    done.append(ep)  # type: ignore[arg-type]
+                    slots[i] = None
+                    advance()
+    done.sort(key=lambda ep: ep.index)
+    return [ep.traj for ep in done]  # type: ignore[misc]
+
+
+def _start(pool: Any, slots: list[_Episode | None], queue: deque[_Episode], agent: Any, env_id: str | None) -> None:
+    """Resets every free slot with the next queued episode (one batched pool.reset)."""
+    free = [i for i, ep in enumerate(slots) if ep is None][: len(queue)]
+    if not free:
+        return
+    starting = [queue.popleft() for _ in free]
+    answers = pool.reset([ep.task.seed for ep in starting], [ep.task.options for ep in starting], slots=free)
+    for i, ep, (obs, info) in zip(free, starting, answers):
+        ep.obs, ep.info = obs, info
+        ep.traj = Trajectory(task_id=_task_id(ep.task, info), seed=ep.task.seed, group_id=ep.group_id,
+                             task=str(info.get("task", "")),
+                             metadata={"env_id": env_id, "agent": getattr(agent, "name", type(agent).__name__),
+                                       "options": ep.task.options, "group_member": ep.member})
+        slots[i] = ep
+
+
+class _progress:
+    """A rich progress bar over finished episodes (a no-op when disabled)."""
+
+    def __init__(self, enabled: bool, total: int, label: str | None):
+        self.enabled, self.total, self.label = enabled, total, label or "episodes"
+        self.bar: Any = None
+
+    def __enter__(self):
+        if not self.enabled:
+            return lambda: None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                            transient=True)
+        self.bar.start()
+        task = self.bar.add_task(self.label, total=self.total)
+        return lambda: self.bar.advance(task)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _metrics(trajectories: list[Trajectory]) -> dict[str, Any]:
+    n = len(trajectories)
+    steps = sum(t.length for t in trajectories)
+    invalid = sum(not s.valid for t in trajectories for s in t.steps)
+    return {
+        "success_rate": sum(t.won for t in trajectories) / n if n else math.nan,
+        "mean_return": math.fsum(t.episode_return for t in trajectories) / n if n else math.nan,
+        "mean_length": steps / n if n else math.nan,
+        "invalid_rate": invalid / steps if steps else 0.0,
+        "n_episodes": n,
+    }
+
+
+def summarize(trajectories: list[Trajectory]) -> dict[str, Any]:
+    """success_rate, mean_return, mean_length, invalid_rate (invalid steps / all steps), n_episodes,
+    end_reasons (how episodes ended) and per_task (the same metrics for each task id)."""
+    by_task: dict[str, list[Trajectory]] = {}
+    for t in trajectories:
+        by_task.setdefault(t.task_id, []).append(t)
+    out = _metrics(trajectories)
+    out["end_reasons"] = dict(Counter(str(t.end_reason) for t in trajectories).most_common())
+    out["per_task"] = {k: _metrics(v) for k, v in by_task.items()}
+    return out
+
+
+def summary_json(summary: dict[str, Any]) -> str:
+    """The summary as JSON text (NaN, from an empty run, written as null)."""
+    def clean(x: Any) -> Any:
+        if isinstance(x, float) and not math.isfinite(x):
+            return None
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items()}
+        return x
+
+    return json.dumps(clean(summary), indent=2, ensure_ascii=False) + "\n"
