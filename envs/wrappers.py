@@ -1,0 +1,135 @@
+"""Gymnasium wrappers for turnrl text envs: what to do with invalid actions, a step limit that
+says why it truncated, and an episode recorder that appends finished episodes to JSONL.
+
+They read and write only the info contract (`valid`, `invalid_reason`, `end_reason`,
+`reward_components`), so they wrap any `TextEnv`, in any order, on any pool backend.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import gymnasium as gym
+
+from turnrl.io import append_trajectories
+from turnrl.types import Step, Trajectory
+
+INVALID_POLICIES = ("penalize", "feedback", "terminate")
+DEFAULT_PENALTY = -0.1  # "penalize" without an amount
+
+
+class InvalidActionPolicy(gym.Wrapper):
+    """Decides what an invalid action (info["valid"] False) costs the agent.
+
+    - "feedback": the episode continues and the observation starts with the error, so the agent
+      can correct itself; no reward change.
+    - "penalize": as "feedback", plus `penalty` added to the reward (and recorded as the
+      `invalid_penalty` reward component, for multi-reward credit); default -0.1.
+    - "terminate": the episode ends (terminated, `end_reason` "invalid action: ..."), with
+      `penalty` (default 0) added to that last reward.
+    """
+
+    def __init__(self, env: gym.Env, policy: str = "feedback", penalty: float | None = None):
+        super().__init__(env)
+        if policy not in INVALID_POLICIES:
+            raise ValueError(f"unknown invalid-action policy {policy!r}; choose one of {INVALID_POLICIES}")
+        if policy == "feedback" and penalty:
+            raise ValueError("policy 'feedback' never changes the reward; use 'penalize' for a penalty")
+        default = DEFAULT_PENALTY if policy == "penalize" else 0.0
+        self.policy, self.penalty = policy, float(default if penalty is None else penalty)
+
+    def step(self, action: str):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        if info.get("valid", True):
+            return obs, reward, terminated, truncated, info
+        info = dict(info)
+        reason = str(info.get("invalid_reason") or "the game did not understand that")
+        if not obs.startswith("Invalid action"):
+            obs = f"Invalid action: {reason}.\n\n{obs}"
+        if self.penalty:
+            reward = float(reward) + self.penalty
+            info["reward_components"] = {**info.get("reward_components", {}), "invalid_penalty": self.penalty}
+        if self.policy == "terminate":
+            terminated = True
+            info["end_reason"] = f"invalid action: {reason}"
+        return obs, reward, terminated, truncated, info
+
+
+class StepLimit(gym.Wrapper):
+    """Truncates after `max_steps` steps with `info["end_reason"]` saying so (Gymnasium's
+    `TimeLimit` truncates silently, and a trainer needs to tell a limit from a crash)."""
+
+    def __init__(self, env: gym.Env, max_steps: int):
+        super().__init__(env)
+        if int(max_steps) < 1:
+            raise ValueError(f"max_steps must be >= 1, got {max_steps}")
+        self.max_steps = int(max_steps)
+        self.elapsed = 0
+
+    def reset(self, **kwargs: Any):
+        self.elapsed = 0
+        return self.env.reset(**kwargs)
+
+    def step(self, action: str):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self.elapsed += 1
+        if self.elapsed >= self.max_steps and not terminated:
+            info = dict(info)
+            truncated = True
+            info.setdefault("end_reason", f"step limit ({self.max_steps}) reached")
+        return obs, reward, terminated, truncated, info
+
+
+class EpisodeRecorder(gym.Wrapper):
+    """Appends each finished episode as one `Trajectory` line to a JSONL file (`turnrl.io`).
+
+    An episode cut short by a new `reset` is written too, marked truncated with end_reason
+    "reset before the end". Lines are appended whole and fsynced, so a crash loses at most the
+    running episode; `close()` writes that one as well.
+    """
+
+    def __init__(self, env: gym.Env, path: str | os.PathLike, task_id: str | None = None):
+        super().__init__(env)
+        self.path, self.task_id = path, task_id
+        self.traj: Trajectory | None = None
+        self.obs, self.info = "", {}
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        self._flush_unfinished()
+        obs, info = self.env.reset(seed=seed, options=options)
+        task_id = self.task_id or str(info.get("task_id") or info.get("game") or f"seed-{seed}")
+        self.traj = Trajectory(task_id=task_id, seed=seed, task=str(info.get("task", "")),
+                               metadata={"env_id": self.spec.id if self.spec else None, "options": options})
+        self.obs, self.info = obs, info
+        return obs, info
+
+    def step(self, action: str):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        if self.traj is not None:
+            self.traj.steps.append(Step(
+                observation=self.obs, action=action, reward=float(reward),
+                reward_components=dict(info.get("reward_components") or {}), terminated=bool(terminated),
+                truncated=bool(truncated), end_reason=info.get("end_reason"), valid=bool(info.get("valid", True)),
+                invalid_reason=info.get("invalid_reason"), state_key=_key(self.info.get("state_key")),
+                obs_key=_key(self.info.get("obs_key")), t=len(self.traj.steps)))
+            self.obs, self.info = obs, info
+            if terminated or truncated:
+                self.traj.won = bool(info.get("won", False))
+                append_trajectories(self.path, [self.traj])
+                self.traj = None
+        return obs, reward, terminated, truncated, info
+
+    def _flush_unfinished(self) -> None:
+        if self.traj is not None and self.traj.steps:
+            last = self.traj.steps[-1]
+            last.truncated, last.end_reason = True, "reset before the end"
+            append_trajectories(self.path, [self.traj])
+        self.traj = None
+
+    def close(self) -> None:
+        self._flush_unfinished()
+        super().close()
+
+
+def _key(value: Any) -> str | None:
+    return value if value is None or isinstance(value, str) else str(value)
