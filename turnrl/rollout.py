@@ -66,7 +66,9 @@ def _end_reason(terminated: bool, truncated: bool, info: dict[str, Any]) -> str 
 
 
 def _task_id(task: TaskSpec, info: dict[str, Any]) -> str:
-    return task.task_id or (str(info["task_id"]) if info.get("task_id") else f"seed-{task.seed}")
+    """The spec's id, else the env's (`task_id`, or `game` as TextWorld and ALFWorld name it)."""
+    env_id = info.get("task_id") or info.get("game")
+    return task.task_id or (str(env_id) if env_id else f"seed-{task.seed}")
 
 
 def _episodes(tasks: list[TaskSpec], group_size: int) -> deque[_Episode]:

@@ -1,0 +1,136 @@
+"""`turnrl eval ENV --agent SPEC`: run an agent on an env through a pool and report its metrics.
+
+Env settings pass through generically: `--env-arg key=value` (repeatable) goes to the env's
+constructor, and `--all-tasks` asks the env class for its task list (`list_tasks(options)`,
+e.g. every game of `--env-arg split=valid_unseen`) instead of drawing `--episodes` seeds.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+MAX_TABLE_TASKS = 30
+HELP = "evaluate an agent on an environment (success rate, return, length, invalid actions)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("env", help="environment id, e.g. turnrl/TextWorld-v0 (see `turnrl list`)")
+    p.add_argument("--agent", default="random", help="agent spec: random, expert, hf:<path>, openai:<url> ...")
+    p.add_argument("--episodes", type=int, default=None,
+                   help="number of tasks (seeds S, S+1, ...); with --all-tasks, a cap on the task list (default 10)")
+    p.add_argument("--pool", default="inprocess:1", help="BACKEND:N, backend one of inprocess, subprocess, ray")
+    p.add_argument("--workers", type=int, default=None, help="subprocess/ray workers (default: one per env)")
+    p.add_argument("--seed", type=int, default=0, help="first task seed (also seeds the random agent)")
+    p.add_argument("--max-steps", type=int, default=50, help="step limit per episode (truncates)")
+    p.add_argument("--group-size", type=int, default=1, help="episodes per task with identical seed and options")
+    p.add_argument("--step-timeout", type=float, default=None, help="seconds per env step (subprocess, ray)")
+    p.add_argument("--env-arg", action="append", default=[], metavar="KEY=VALUE",
+                   help="env constructor argument; VALUE is parsed as JSON if it can be (repeatable)")
+    p.add_argument("--all-tasks", action="store_true", help="evaluate on the env's own task list (list_tasks)")
+    p.add_argument("--out", default=None, help="write the metrics JSON here and the trajectories beside it")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def parse_env_args(pairs: list[str]) -> dict[str, Any]:
+    """["split=valid", "n_games=5"] -> {"split": "valid", "n_games": 5}."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--env-arg expects KEY=VALUE, got {pair!r}")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def env_task_list(env_id: str, env_kwargs: dict[str, Any]) -> list[dict[str, Any]]:
+    """The env class's `list_tasks(options)`, without building an env."""
+    import gymnasium as gym
+    from gymnasium.envs.registration import load_env_creator
+
+    spec = gym.spec(env_id)
+    creator = load_env_creator(spec.entry_point) if isinstance(spec.entry_point, str) else spec.entry_point
+    list_tasks = getattr(creator, "list_tasks", None)
+    if list_tasks is None:
+        raise ValueError(f"{env_id} has no task list (its class defines no list_tasks); use --episodes")
+    return list(list_tasks({**spec.kwargs, **env_kwargs}))
+
+
+def build_tasks(args: argparse.Namespace, env_kwargs: dict[str, Any]) -> list:
+    from turnrl.rollout import TaskSpec
+
+    if not args.all_tasks:
+        n = 10 if args.episodes is None else args.episodes
+        return [TaskSpec(seed=args.seed + i) for i in range(n)]
+    tasks = []
+    for i, options in enumerate(env_task_list(args.env, env_kwargs)[: args.episodes]):
+        options = dict(options)
+        task_id = options.pop("task_id", None)
+        tasks.append(TaskSpec(seed=args.seed + i, options=options, task_id=None if task_id is None else str(task_id)))
+    return tasks
+
+
+def trajectories_path(out: Path) -> Path:
+    """results.json -> results.trajectories.jsonl"""
+    return out.with_name(out.stem + ".trajectories.jsonl")
+
+
+def print_summary(summary: dict[str, Any], title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    keys = ("success_rate", "mean_return", "mean_length", "invalid_rate", "n_episodes")
+    table = Table(title=title)
+    table.add_column("task")
+    for k in keys:
+        table.add_column(k, justify="right")
+    rows = list(summary["per_task"].items()) if len(summary["per_task"]) > 1 else []
+    if len(rows) > MAX_TABLE_TASKS:
+        title += f" (first {MAX_TABLE_TASKS} of {len(rows)} tasks shown; all are in --out)"
+        rows = rows[:MAX_TABLE_TASKS]
+    for name, m in [*rows, ("all", summary)]:
+        table.add_row(name, *(f"{m[k]:.3f}" if isinstance(m[k], float) else str(m[k]) for k in keys),
+                      style="bold" if name == "all" else None)
+    console = Console()
+    console.print(table)
+    console.print("end reasons: " + ", ".join(f"{k}: {v}" for k, v in summary["end_reasons"].items()))
+
+
+def run(args: argparse.Namespace) -> int:
+    import turnrl  # noqa: F401  (registers envs)
+    from turnrl.agents.registry import make_agent
+    from turnrl.envs.pool import make_pool, parse_pool_spec
+    from turnrl.io import atomic_write_text, save_trajectories
+    from turnrl.rollout import collect, summarize, summary_json
+
+    try:
+        backend, num_envs = parse_pool_spec(args.pool)
+        env_kwargs = parse_env_args(args.env_arg)
+        tasks = build_tasks(args, env_kwargs)
+        agent = make_agent(args.agent, seed=args.seed)
+    except (ValueError, KeyError) as e:
+        print(f"turnrl eval: {e}", file=sys.stderr)
+        return 2
+    if not tasks:
+        print("turnrl eval: no tasks to run", file=sys.stderr)
+        return 2
+    with make_pool(args.env, num_envs, backend=backend, env_kwargs=env_kwargs, step_timeout=args.step_timeout,
+                   num_workers=args.workers) as pool:
+        trajectories = collect(pool, agent, tasks, group_size=args.group_size, max_steps=args.max_steps,
+                               progress=not args.no_progress)
+    summary = summarize(trajectories)
+    summary["config"] = {"env": args.env, "agent": args.agent, "pool": args.pool, "seed": args.seed,
+                         "max_steps": args.max_steps, "group_size": args.group_size, "env_kwargs": env_kwargs,
+                         "all_tasks": args.all_tasks}
+    print_summary(summary, f"{args.agent} on {args.env}")
+    if args.out:
+        out = Path(args.out)
+        save_trajectories(trajectories_path(out), trajectories)
+        atomic_write_text(out, summary_json(summary))
+        print(f"wrote {out} and {trajectories_path(out)}")
+    return 0
