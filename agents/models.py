@@ -61,7 +61,7 @@ def load_smollm2(target: str | os.PathLike | None = None) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:  # write next to the target, then rename: a crash never leaves a half checkpoint behind
-        model.save_pretrained(tmp)
+        _plain_copy(model).save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         if target.exists():
             shutil.rmtree(target)
@@ -69,6 +69,19 @@ def load_smollm2(target: str | os.PathLike | None = None) -> Path:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def _plain_copy(model):
+    """The de-quantised GGUF model as an ordinary fp32 model (transformers refuses to save GGUF-flagged ones)."""
+    from transformers import AutoModelForCausalLM
+
+    config = model.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    plain = AutoModelForCausalLM.from_config(config)
+    plain.load_state_dict(model.state_dict())
+    plain.generation_config = model.generation_config
+    return plain
 
 
 def _tokenizer_corpus() -> list[str]:
