@@ -75,7 +75,7 @@ def _episodes(tasks: list[TaskSpec], group_size: int) -> deque[_Episode]:
     queue: deque[_Episode] = deque()
     for i, task in enumerate(tasks):
         gid = f"{i}:{task.task_id or f'seed-{task.seed}'}"
-        queue.extend(_Episode(task, gid, m, len(queue) + m) for m in range(group_size))
+        queue.extend([_Episode(task, gid, m, i * group_size + m) for m in range(group_size)])
     return queue
 
 
