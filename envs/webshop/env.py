@@ -47,8 +47,19 @@ def parse_action(action: str) -> tuple[str, str] | str:
     return verb, arg
 
 
+def list_tasks(options: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Reset options for every goal of a split, in order (`options` are the env kwargs:
+    `data_dir`, `index_dir`, `goals`, `split`); each names its episode with `task_id`."""
+    options = dict(options or {})
+    kind, split = options.get("goals", "synthetic"), options.get("split", "test")
+    goal_set = load_goals(load_catalog(options.get("data_dir"), options.get("index_dir")), kind)
+    return [{"goal_index": i, "task_id": f"{kind}/{split}/{i}"} for i in range(len(goal_set.split_indices(split)))]
+
+
 class WebShopEnv(TextEnv):
     """WebShop over the real catalog; every copy in a process shares one catalog and index."""
+
+    list_tasks = staticmethod(list_tasks)
 
     def __init__(self, data_dir: str | None = None, index_dir: str | None = None, goals: str = "synthetic",
                  split: str = "test", max_steps: int = 15, observation_mode: str = "text",

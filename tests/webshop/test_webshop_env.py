@@ -141,6 +141,16 @@ def test_task_id_reset_and_step_after_purchase(make_env):
     assert not info["valid"] and "episode is over" in info["invalid_reason"] and reward == 0.0
 
 
+def test_list_tasks_names_every_goal_of_the_split(make_env, webshop_data):
+    from turnrl.envs.webshop.env import WebShopEnv
+
+    tasks = WebShopEnv.list_tasks({"data_dir": str(webshop_data), "split": "test"})
+    assert len(tasks) == 500 and tasks[7] == {"goal_index": 7, "task_id": "synthetic/test/7"}
+    env = make_env()
+    _, info = env.reset(options=tasks[7])
+    assert info["task_id"] == "synthetic/test/7"
+
+
 def test_expert_recovers_from_a_detour(make_env):
     env = make_env()
     env.reset(options={"goal_index": 5})
