@@ -12,17 +12,25 @@ each game has a lock file (`fcntl.flock`), the one that holds it generates into 
 temporary folder and renames the finished files into place (`.json` first, `.z8` last, so a
 present `.z8` means a complete game); the others wait and then find it. Generation also takes a
 process-wide lock, because TextWorld's generators touch module-level RNG state.
+
+A damaged story file would make the Z-machine interpreter abort the whole process, so each game
+is checked once per process before use (Z-machine header length and checksum, JSON parse) and a
+damaged one is generated again.
 """
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 import tempfile
 import threading
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
+
+import numpy as np
 
 import textworld
 from textworld.challenges import CHALLENGES as TW_CHALLENGES
@@ -33,6 +41,8 @@ from turnrl.envs.textworld.challenges import GameSpec
 
 CACHE_ENV_VAR = "TURNRL_TEXTWORLD_CACHE"
 _GENERATION_LOCK = threading.Lock()
+_VERIFIED: set[Path] = set()  # games already checked by this process
+_ZMACHINE_LENGTH_SCALE = {1: 2, 2: 2, 3: 2, 4: 4, 5: 4, 6: 8, 7: 8, 8: 8}
 
 
 def cache_dir(override: str | os.PathLike | None = None) -> Path:
@@ -52,17 +62,40 @@ def game_path(spec: GameSpec, root: str | os.PathLike | None = None) -> Path:
 def ensure_game(spec: GameSpec, root: str | os.PathLike | None = None) -> Path:
     """The compiled game of `spec`, generating and compiling it first if it is not cached."""
     path = game_path(spec, root)
-    if _complete(path):
+    if path in _VERIFIED or _usable(path):
+        _VERIFIED.add(path)
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     with _file_lock(path.with_suffix(".lock")):
-        if not _complete(path):  # another process may have finished it while we waited
+        if not _usable(path):  # another process may have finished it while we waited
             _generate(spec, path)
+    _VERIFIED.add(path)
     return path
 
 
-def _complete(path: Path) -> bool:
-    return path.is_file() and path.with_suffix(".json").is_file()
+def game_problem(path: Path) -> str | None:
+    """Why the cached game at `path` cannot be played (missing, truncated, corrupt), or None."""
+    json_path = path.with_suffix(".json")
+    if not (path.is_file() and json_path.is_file()):
+        return "not generated yet"
+    data = path.read_bytes()
+    if len(data) < 0x40 or data[0] not in _ZMACHINE_LENGTH_SCALE:
+        return "not a Z-machine story file"
+    length = int.from_bytes(data[0x1A:0x1C], "big") * _ZMACHINE_LENGTH_SCALE[data[0]]
+    if length > len(data):
+        return f"story file truncated ({len(data)} of {length} bytes)"
+    checksum = int(np.frombuffer(data, dtype=np.uint8, count=length - 0x40, offset=0x40).sum()) % 0x10000
+    if checksum != int.from_bytes(data[0x1C:0x1E], "big"):
+        return "story file checksum mismatch"
+    try:
+        json.loads(json_path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        return f"game logic file is not valid JSON ({e})"
+    return None
+
+
+def _usable(path: Path) -> bool:
+    return game_problem(path) is None
 
 
 def _generate(spec: GameSpec, path: Path) -> None:
@@ -73,7 +106,10 @@ def _generate(spec: GameSpec, path: Path) -> None:
         options.path = str(tmp / path.name)
         options.force_recompile = True
         make = TW_CHALLENGES[spec.challenge][1]
-        with _GENERATION_LOCK:
+        with _GENERATION_LOCK, warnings.catch_warnings():
+            # grammar fall-backs and Jericho's note on the walkthrough check: expected, not actionable
+            warnings.simplefilter("ignore", textworld.GenerationWarning)
+            warnings.filterwarnings("ignore", message=".*is not fully supported", module="jericho")
             game = make(spec.settings(), options)
             built = Path(compile_game(game, options))
         os.replace(built.with_suffix(".json"), path.with_suffix(".json"))

@@ -30,13 +30,15 @@ Validity: every usable command goes to the engine and the observation is TextWor
 `valid` is False when the command (whitespace-normalised, lower-cased) is not one of the admissible
 commands of the state it was sent in. Interpreter meta commands (restart, quit, undo, save, ...)
 would desynchronise TextWorld's state tracker from the interpreter, so they never reach it and
-get an invalid-action observation, as do empty, huge or control-character actions (`TextEnv`).
+get an invalid-action observation, as do commands over the interpreter's 197-byte input line and
+empty, huge or control-character actions (`TextEnv`).
 """
 from __future__ import annotations
 
 import hashlib
 import os
 import re
+import warnings
 from typing import Any
 
 import textworld
@@ -47,6 +49,7 @@ from turnrl.envs.textworld.challenges import GameSpec, challenge_name, difficult
 
 REWARDS = ("score", "normalized", "won")
 EPISODE_SETTINGS = ("challenge", "difficulty", "split", "n_games", "game", "reward")
+MAX_COMMAND_BYTES = 197  # Jericho's input buffer; longer input would be cut, possibly mid-character
 META_VERBS = frozenset({"restart", "restore", "save", "quit", "q", "undo", "script", "unscript", "transcript",
                         "noscript", "verbose", "brief", "superbrief", "normal", "notify"})
 _BANNER = re.compile(r"\A(?:[ _|\\$/<>]*\n)+")
@@ -87,7 +90,7 @@ class TextWorldEnv(TextEnv):
                                            n_games=n_games, game=game, reward=reward))
         self.expert = bool(expert)
         self.cache_dir = cache_dir
-        self.spec: GameSpec | None = None
+        self.game_spec: GameSpec | None = None
         self._settings = dict(self.defaults)
         self._engine: textworld.Environment | None = None
         self._loaded: str | None = None
@@ -122,8 +125,8 @@ class TextWorldEnv(TextEnv):
     # -- TextEnv hooks ----------------------------------------------------------------------
     def _reset(self, options: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         self._settings = self._checked(options, self.defaults)
-        self.spec = self._pick_spec(self._settings)
-        self._load(str(cache.ensure_game(self.spec, self.cache_dir)))
+        self.game_spec = self._pick_spec(self._settings)
+        self._load(str(cache.ensure_game(self.game_spec, self.cache_dir)))
         self._state = self._engine.reset()
         self._done = False
         obs = clean_feedback(self._state["feedback"])
@@ -135,6 +138,8 @@ class TextWorldEnv(TextEnv):
         if self._done:
             return self.invalid_step("the episode has ended; call reset()")
         command = normalize_command(action)
+        if len(command.encode("utf-8")) > MAX_COMMAND_BYTES:
+            return self.invalid_step(f"command longer than the interpreter's {MAX_COMMAND_BYTES}-byte input line")
         if command.split()[0] in META_VERBS:
             return self.invalid_step(f"{command.split()[0]!r} is an interpreter command, not a game action")
         valid = command in self._admissible
@@ -170,7 +175,7 @@ class TextWorldEnv(TextEnv):
             "state_key": facts_key(state),
             "obs_key": obs,
             "task": state["objective"],
-            "game": self.spec.name,
+            "game": self.game_spec.name,
             "lost": bool(state["lost"]),
             "score": state["score"],
             "max_score": state["max_score"],
@@ -179,10 +184,14 @@ class TextWorldEnv(TextEnv):
 
     def _load(self, path: str) -> None:
         """Start the engine once; later games are `load`ed into the same wrapper stack."""
-        if self._engine is None:
-            self._engine = textworld.start(path, request_infos(self.expert))
-        elif self._loaded != path:
-            self._engine.load(path)
+        with warnings.catch_warnings():
+            # Jericho warns that it cannot read score and moves of TextWorld's games itself;
+            # TextWorld's own wrappers track them, so the warning says nothing here.
+            warnings.filterwarnings("ignore", message=".*is not fully supported", module="jericho")
+            if self._engine is None:
+                self._engine = textworld.start(path, request_infos(self.expert))
+            elif self._loaded != path:
+                self._engine.load(path)
         self._loaded = path
 
     def close(self) -> None:
