@@ -60,12 +60,19 @@ def test_price_ceiling_rule():
 
 
 def test_index_builds_once_into_a_keyed_directory(webshop_data, tmp_path):
-    built = catalog_module.ensure_index(webshop_data / PRODUCTS, tmp_path)
+    lines = (webshop_data / PRODUCTS).read_bytes().splitlines(keepends=True)
+    small = tmp_path / PRODUCTS  # 40 real products keep the build (spaCy tagging) short
+    small.write_bytes(b"".join(lines[:40]))
+    built = catalog_module.ensure_index(small, tmp_path / "idx")
     assert sorted(p.name for p in built.iterdir()) == ["bm25", "meta.json", "offsets.npy"]
     mtime = (built / "meta.json").stat().st_mtime_ns
-    assert catalog_module.ensure_index(webshop_data / PRODUCTS, tmp_path) == built
+    assert catalog_module.ensure_index(small, tmp_path / "idx") == built
     assert (built / "meta.json").stat().st_mtime_ns == mtime
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".build-")]
+    assert not [p for p in (tmp_path / "idx").iterdir() if p.name.startswith(".build-")]
+    meta = json.loads((built / "meta.json").read_text())
+    assert len(meta["asins"]) == len(meta["title_nouns"]) == 40 and all(meta["title_nouns"])
+    small.write_bytes(b"".join(lines[:39]))  # another catalog file gets its own index
+    assert catalog_module.ensure_index(small, tmp_path / "idx") != built
 
 
 def test_corrupt_products_file_is_a_clear_error(tmp_path):
