@@ -60,7 +60,7 @@ class ScienceWorldTextEnv(TextEnv):
         self.max_steps = None if max_steps is None else int(max_steps)
         self.read_timeout, self.java_opts = read_timeout, tuple(java_opts)
         self.simulator: Simulator | None = None  # started at the first reset
-        self._loaded: tuple | None = None  # (task, variation, simplifications, gold path) in the engine
+        self._gold_cache: dict[tuple[str, int, str], list[str]] = {}
         self._episode: dict[str, Any] = {}
         self._gold: list[str] = []
         self._gold_next: int | None = None  # index of the next gold action; None once off the path
@@ -101,11 +101,19 @@ class ScienceWorldTextEnv(TextEnv):
                              f"({variations[0]}..{variations[-1]})")
         return task, variation
 
+    def _gold_path(self, sim: Simulator, task: str, variation: int, simplifications: str) -> list[str]:
+        """The engine's gold path for a variation, generated once per simulator (seconds each)."""
+        key = (task, variation, simplifications)
+        if key not in self._gold_cache:
+            sim.load_variation(task, variation, simplifications, True)
+            self._gold_cache[key] = sim.gold_actions()
+        return self._gold_cache[key]
+
     def _simulator(self) -> Simulator:
         if self.simulator is None or not self.simulator.alive:
             if self.simulator is not None:
                 self.simulator.close()
-            self.simulator, self._loaded = Simulator(self.java_opts, self.read_timeout), None
+            self.simulator = Simulator(self.java_opts, self.read_timeout)
         return self.simulator
 
     # -- TextEnv hooks ----------------------------------------------------------------------
@@ -114,13 +122,11 @@ class ScienceWorldTextEnv(TextEnv):
         self._done = True  # until the reset below succeeds
         task, variation = self._pick(settings)
         sim = self._simulator()
-        wanted = (task, variation, settings["simplifications"], self.expert)
-        if self._loaded != wanted:
-            self._loaded = None
-            sim.load_variation(*wanted)
-            self._loaded = wanted
-            self._gold = sim.gold_actions() if self.expert else []
-        sim.restart_episode()
+        simplifications = settings["simplifications"]
+        self._gold = self._gold_path(sim, task, variation, simplifications) if self.expert else []
+        # A fresh load is the clean start: cheaper than the engine's reset (which reloads and
+        # regenerates the gold path), and its reset leaves electrical state behind across episodes.
+        sim.load_variation(task, variation, simplifications, False)
         first = sim.step_once("look around")  # ScienceWorld's own first move (as its reset does)
         self._episode = {"task_name": task, "task_id": TASK_IDS[task], "variation": variation,
                          "split": settings["split"], "simplifications": settings["simplifications"],
@@ -180,5 +186,5 @@ class ScienceWorldTextEnv(TextEnv):
         if self.simulator is not None:
             self.simulator.close()
             self.simulator = None
-        self._loaded, self._episode, self._done = None, {}, True
+        self._episode, self._done = {}, True
         super().close()

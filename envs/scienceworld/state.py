@@ -6,6 +6,10 @@ over the JVM's lifetime, and children sit in hash maps keyed by "name-uuid", so 
 differs between two JVMs (or two resets) in the same state. The key therefore drops the uuids
 and hashes each object's properties with the sorted multiset of its children's hashes: equal
 exactly when the object trees are equal up to uuids.
+
+Temperatures enter the key in whole degrees Celsius, the resolution of the engine's
+thermometer: heat diffusion visits objects in hash-map order, which differs between a fresh load
+and a reset, so the same actions leave float noise of ~1e-3 degrees in otherwise equal states.
 """
 from __future__ import annotations
 
@@ -18,9 +22,11 @@ _UUID_SUFFIX = re.compile(r"-\d+$")
 
 
 def _without_uuids(value: Any) -> Any:
-    """Properties with uuid references ("terminal 1-17596") reduced to object names."""
+    """Properties with uuid references ("terminal 1-17596") reduced to object names, and
+    temperatures rounded to whole degrees (see the module docstring)."""
     if isinstance(value, dict):
-        return {k: _without_uuids(v) for k, v in value.items()}
+        return {k: round(v) if k == "temperatureC" and isinstance(v, float) else _without_uuids(v)
+                for k, v in value.items()}
     if isinstance(value, list):
         return sorted((_without_uuids(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
     if isinstance(value, str):
