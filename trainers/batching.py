@@ -130,6 +130,12 @@ def padding_waste(batches: Sequence[MicroBatch]) -> float:
     return 1.0 - real / total if total else 0.0
 
 
-def mini_batch_indices(n: int, n_mini: int, generator: np.random.Generator) -> list[np.ndarray]:
-    """A shuffled split of range(n) into `n_mini` nearly equal mini-batches (empty ones dropped)."""
-    return [part for part in np.array_split(generator.permutation(n), n_mini) if len(part)]
+def mini_batch_indices(n: int, n_mini: int, generator: np.random.Generator,
+                       keep_empty: bool = False) -> list[np.ndarray]:
+    """A shuffled split of range(n) into `n_mini` nearly equal mini-batches.
+
+    Empty ones are dropped unless `keep_empty` (data-parallel ranks must all take the same number
+    of optimiser steps, even a rank with fewer rows than mini-batches).
+    """
+    parts = np.array_split(generator.permutation(n), n_mini)
+    return [p for p in parts if keep_empty or len(p)]

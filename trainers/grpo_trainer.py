@@ -1,0 +1,301 @@
+"""The group-based policy-gradient trainer: rollout -> credit -> token rows -> PPO update.
+
+One iteration: draw `tasks_per_iter` tasks, roll each out `group_size` times with the current
+policy, compute per-step advantages with the configured `credit/` method, turn every step into a
+token row (prompt ids, response ids, behaviour log-probs, advantage, optional reference
+log-probs) and run `ppo_epochs` x `mini_batches` optimiser steps over length-sorted micro-batches
+with gradient accumulation. The same class serves GRPO, RLOO, GiGPO, SALT, ... since only the
+credit name changes. Python API: `Trainer(TrainConfig(...)).train()`.
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import inspect
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from turnrl.batch import to_rows
+from turnrl.credit import compute_advantages, get_method
+from turnrl.trainers import distributed as dd
+from turnrl.trainers.batching import TokenRow, micro_batches, mini_batch_indices, padding_waste, token_rows
+from turnrl.trainers.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from turnrl.trainers.config import TrainConfig
+from turnrl.trainers.episodes import Task, collect_lockstep, make_envs, summarize
+from turnrl.trainers.losses import entropy_from_logits, ppo_loss
+from turnrl.trainers.metrics import MetricsLogger, plot_curves
+from turnrl.trainers.policy import ScoringPolicy, load_model, pick_device, pick_dtype
+from turnrl.types import Trajectory, group_trajectories
+
+
+def token_logprobs_and_entropy(model: torch.nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                               targets_mask: torch.Tensor, with_entropy: bool = True
+                               ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """[B, L-1] log-probs of the next tokens (zero off-target) and entropies, computed only where
+    `targets_mask` is set so the [N, vocab] softmax is never built for prompt positions."""
+    logits = model(input_ids=input_ids, attention_mask=attention_mask).logits[:, :-1]
+    picked = logits[targets_mask].float()  # [N, V]
+    targets = input_ids[:, 1:][targets_mask]
+    logz = torch.logsumexp(picked, dim=-1)
+    lp = picked.gather(-1, targets.unsqueeze(-1)).squeeze(-1) - logz
+    logp = torch.zeros(targets_mask.shape, dtype=lp.dtype, device=lp.device).masked_scatter(targets_mask, lp)
+    if not with_entropy:
+        return logp, None
+    ent = entropy_from_logits(picked)
+    return logp, torch.zeros_like(logp).masked_scatter(targets_mask, ent)
+
+
+def drop_flat_groups(trajectories: list[Trajectory], advantages: np.ndarray) -> tuple[list[Trajectory], np.ndarray]:
+    """Dynamic sampling: drops groups whose advantages are all zero (no learning signal)."""
+    keep, kept_adv, i = [], [], 0
+    for group in group_trajectories(trajectories):
+        n = sum(t.length for t in group)
+        adv = advantages[i:i + n]
+        i += n
+        if np.any(np.abs(adv) > 1e-8):
+            keep += group.trajectories
+            kept_adv.append(adv)
+    return keep, (np.concatenate(kept_adv) if kept_adv else np.zeros(0))
+
+
+class Trainer:
+    """Owns the policy, optimiser, scheduler, envs and logs for one training run."""
+
+    def __init__(self, config: TrainConfig, world: dd.World | None = None):
+        self.config = c = config
+        base = pick_device(c.device)
+        self.world = world or dd.init_distributed(base)
+        self.device = dd.local_device(base)
+        self.dtype = pick_dtype(c.dtype, self.device)
+        torch.manual_seed(c.seed)
+        self.rng = np.random.default_rng(c.seed)
+        lora = None
+        if c.lora:
+            lora = dict(r=c.lora_r, lora_alpha=c.lora_alpha, lora_dropout=c.lora_dropout,
+                        target_modules=list(c.lora_target_modules))
+        self.model, self.tokenizer = load_model(c.model, self.device, self.dtype, lora)
+        dd.broadcast_parameters(self.model, self.world)
+        self.reference = None
+        if c.kl_coef > 0 and not c.lora:  # under LoRA the reference is the base with adapters off
+            self.reference = copy.deepcopy(self.model).eval().requires_grad_(False)
+        policy_cls = ScoringPolicy if c.policy_mode == "score" else _generating_policy()
+        from turnrl.agents.generation import SamplingParams
+
+        self.policy = policy_cls(self.model, self.tokenizer, device=self.device, mode="generate",
+                                 sampling=SamplingParams(temperature=c.temperature, top_p=c.top_p,
+                                                         max_new_tokens=c.max_new_tokens),
+                                 history_window=c.history_window, max_prompt_tokens=c.max_prompt_tokens,
+                                 batch_size=c.policy_batch_size)
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.AdamW(params, lr=c.lr, betas=c.adam_betas, weight_decay=c.weight_decay)
+        warmup = max(c.warmup_iterations, 0)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda it: min(1.0, (it + 1) / warmup) if warmup else 1.0)
+        self._envs = None
+        self._eval_envs = None
+        self.iteration = 0
+        self.out_dir = Path(c.out_dir)
+
+    # ---- environments --------------------------------------------------------------------------
+    @property
+    def envs(self):
+        if self._envs is None:
+            self._envs = make_envs(self.config.env_id, self.config.num_envs, self.config.env_kwargs)
+        return self._envs
+
+    @property
+    def eval_envs(self):
+        if self._eval_envs is None:
+            kwargs = self.config.eval_env_kwargs
+            self._eval_envs = self.envs if kwargs is None else make_envs(self.config.env_id, self.config.num_envs,
+                                                                         kwargs)
+        return self._eval_envs
+
+    def close(self) -> None:
+        for env in (self._envs or []) + ([] if self._eval_envs is self._envs else (self._eval_envs or [])):
+            env.close()
+        self._envs = self._eval_envs = None
+
+    # ---- one iteration -------------------------------------------------------------------------
+    def draw_tasks(self) -> list[Task]:
+        """This rank's share of the iteration's tasks (all ranks draw the same list)."""
+        c = self.config
+        pool = c.train_task_seeds
+        if pool:
+            seeds = [int(pool[i]) for i in self.rng.integers(0, len(pool), c.tasks_per_iter)]
+        else:
+            seeds = [int(s) for s in self.rng.integers(0, c.num_train_tasks, c.tasks_per_iter)]
+        return [Task(seed=s) for s in seeds][self.world.rank::self.world.size]
+
+    def rollout(self, tasks: list[Task], temperature: float, envs=None) -> list[Trajectory]:
+        self.model.eval()
+        self.policy.with_sampling(temperature=temperature)
+        return collect_lockstep(envs or self.envs, self.policy, tasks, self.config.group_size if envs is None else 1,
+                                self.config.max_steps, env_id=self.config.env_id,
+                                group_prefix=f"it{self.iteration}-r{self.world.rank}-")
+
+    def credit(self, trajectories: list[Trajectory]) -> np.ndarray:
+        c = self.config
+        params = dict(c.credit_params)
+        if c.invalid_penalty and "invalid_penalty" in inspect.signature(get_method(c.credit)).parameters:
+            params.setdefault("invalid_penalty", c.invalid_penalty)
+        return compute_advantages(c.credit, to_rows(trajectories), **params)
+
+    @torch.no_grad()
+    def add_reference_logprobs(self, rows: list[TokenRow]) -> None:
+        """Fills `ref_logprobs` from the frozen reference (the base model with LoRA adapters off)."""
+        model = self.reference if self.reference is not None else self.model
+        off = self.model.disable_adapter() if self.reference is None else contextlib.nullcontext()
+        with off:
+            model.eval()
+            for mb in micro_batches(rows, range(len(rows)), self.policy.pad_id, self.config.micro_batch_tokens):
+                mb = mb.to(self.device)
+                lp, _ = token_logprobs_and_entropy(model, mb.input_ids, mb.attention_mask, mb.targets_mask, False)
+                for k, i in enumerate(mb.rows):
+                    rows[i].ref_logprobs = lp[k][mb.targets_mask[k]].float().cpu().tolist()
+
+    def update(self, rows: list[TokenRow]) -> dict[str, float]:
+        """ppo_epochs x mini_batches optimiser steps; loss normalised by global (all-rank) counts."""
+        c = self.config
+        self.model.train()
+        totals = {"policy_loss": 0.0, "kl": 0.0, "entropy": 0.0, "clip_fraction": 0.0, "grad_norm": 0.0}
+        n_steps, tokens, waste = 0, 0, []
+        for _ in range(c.ppo_epochs):
+            for part in mini_batch_indices(len(rows), c.mini_batches, self.rng, keep_empty=True):
+                local = [len(rows[i].response_ids) for i in part]
+                n_tokens, n_seqs = dd.all_reduce_sum([float(sum(local)), float(len(local))], self.world, self.device)
+                self.optimizer.zero_grad(set_to_none=True)
+                batches = micro_batches(rows, part, self.policy.pad_id, c.micro_batch_tokens) if len(part) else []
+                waste.append(padding_waste(batches))
+                step_stats = dict.fromkeys(("policy_loss", "kl", "entropy", "clip_fraction"), 0.0)
+                for mb in batches:
+                    mb = mb.to(self.device)
+                    logp, ent = token_logprobs_and_entropy(self.model, mb.input_ids, mb.attention_mask,
+                                                           mb.targets_mask)
+                    terms = ppo_loss(logp, mb.old_logprobs, mb.advantages, mb.targets_mask, n_tokens=n_tokens,
+                                     n_seqs=n_seqs, ref_logp=mb.ref_logprobs, entropy=ent, clip_low=c.clip_low,
+                                     clip_high=c.clip_high, dual_clip=c.dual_clip, kl_coef=c.kl_coef,
+                                     kl_estimator=c.kl_estimator, entropy_coef=c.entropy_coef, agg=c.loss_agg)
+                    terms.loss.backward()
+                    for k in step_stats:
+                        step_stats[k] += getattr(terms, k)
+                    tokens += int(mb.attention_mask.sum())
+                dd.sum_gradients(self.model, self.world)
+                params = [p for p in self.model.parameters() if p.requires_grad]
+                grad_norm = float(torch.nn.utils.clip_grad_norm_(params, c.max_grad_norm))
+                self.optimizer.step()
+                summed = dd.all_reduce_sum(list(step_stats.values()), self.world, self.device)
+                for k, v in zip(step_stats, summed):
+                    totals[k] += v
+                totals["grad_norm"] += grad_norm
+                n_steps += 1
+        self.scheduler.step()
+        stats = {k: v / max(n_steps, 1) for k, v in totals.items()}
+        stats.update(update_tokens=tokens, padding_waste=float(np.mean(waste)) if waste else 0.0,
+                     lr=self.optimizer.param_groups[0]["lr"])
+        return stats
+
+    def train_iteration(self) -> dict[str, Any]:
+        c = self.config
+        t0 = time.perf_counter()
+        trajectories = self.rollout(self.draw_tasks(), c.temperature)
+        t1 = time.perf_counter()
+        advantages = self.credit(trajectories)
+        episodes = summarize(trajectories)
+        if c.dynamic_sampling:
+            trajectories, advantages = drop_flat_groups(trajectories, advantages)
+        rows, _ = token_rows(trajectories, advantages)
+        if self.reference is not None or (c.kl_coef > 0 and c.lora):
+            self.add_reference_logprobs(rows)
+        t2 = time.perf_counter()
+        stats = self.update(rows)
+        t3 = time.perf_counter()
+        episodes = _global_episode_stats(episodes, self.world, self.device)
+        rollout_tokens = sum(len(r.response_ids) for r in rows)
+        return {**episodes, **stats, "rows": len(rows), "time_rollout": t1 - t0, "time_credit": t2 - t1,
+                "time_update": t3 - t2, "tokens_per_s": (stats["update_tokens"] + rollout_tokens) / max(t3 - t0, 1e-9),
+                "adv_abs_mean": float(np.abs(advantages).mean()) if len(advantages) else 0.0}
+
+    def evaluate(self, n_tasks: int | None = None) -> dict[str, float]:
+        """Success on held-out seeds (disjoint from training) with eval_temperature decoding."""
+        c = self.config
+        n = n_tasks if n_tasks is not None else c.eval_tasks
+        tasks = [Task(seed=c.eval_seed_offset + i) for i in range(n)][self.world.rank::self.world.size]
+        trajectories = self.rollout(tasks, c.eval_temperature, envs=self.eval_envs) if tasks else []
+        return _global_episode_stats(summarize(trajectories), self.world, self.device)
+
+    # ---- the loop ------------------------------------------------------------------------------
+    def resume(self) -> int:
+        """Restores the newest checkpoint in out_dir/checkpoints; returns the next iteration."""
+        path = latest_checkpoint(self.out_dir / "checkpoints")
+        if path is None:
+            return 0
+        payload = load_checkpoint(path, self.model, self.optimizer, self.scheduler, self.rng)
+        self.iteration = int(payload["iteration"]) + 1
+        return self.iteration
+
+    def train(self, resume: bool = False, on_iteration: Callable[[int, dict], None] | None = None
+              ) -> list[dict[str, Any]]:
+        c = self.config
+        start = self.resume() if resume else 0
+        main = self.world.is_main
+        logger = MetricsLogger(self.out_dir, c.tensorboard, resume_from=start if resume else None) if main else None
+        if main:
+            (self.out_dir / "config.yaml").write_text(c.to_yaml(), encoding="utf-8")
+        history = []
+        try:
+            for it in range(start, c.iterations):
+                self.iteration = it
+                metrics = self.train_iteration()
+                if c.eval_every and (it + 1) % c.eval_every == 0:
+                    metrics.update({f"eval_{k}": v for k, v in self.evaluate().items()})
+                history.append(metrics)
+                if logger is not None:
+                    logger.log(it, metrics)
+                if on_iteration is not None and main:
+                    on_iteration(it, metrics)
+                if main and c.save_every and ((it + 1) % c.save_every == 0 or it + 1 == c.iterations):
+                    save_checkpoint(self.out_dir / "checkpoints", it, self.model, self.optimizer, self.scheduler,
+                                    c.to_dict(), self.rng, c.keep_checkpoints)
+                dd.barrier(self.world)
+        finally:
+            if logger is not None:
+                logger.close()
+                if c.plot:
+                    from turnrl.trainers.metrics import read_metrics
+
+                    records = read_metrics(logger.path)
+                    if records:
+                        plot_curves(records, self.out_dir / "curves.png", title=f"{c.env_id} / {c.credit}")
+        return history
+
+
+def _global_episode_stats(stats: dict[str, float], world: dd.World, device: torch.device) -> dict[str, float]:
+    """Episode averages over all ranks, weighted by their episode counts."""
+    if not world.active:
+        return stats
+    n = float(stats.get("n_episodes", 0))
+    keys = ["success_rate", "mean_return", "mean_length", "invalid_rate"]
+    summed = dd.all_reduce_sum([n] + [stats[k] * n for k in keys], world, device)
+    total = summed[0]
+    return {"n_episodes": int(total), **{k: v / total if total else 0.0 for k, v in zip(keys, summed[1:])}}
+
+
+def _generating_policy():
+    from turnrl.agents.hf import HFPolicy
+
+    return HFPolicy
+
+
+def train(config: TrainConfig, resume: bool = False) -> list[dict[str, Any]]:
+    """Python API: trains with `config` (resuming from out_dir's newest checkpoint if asked)."""
+    trainer = Trainer(config)
+    try:
+        return trainer.train(resume=resume)
+    finally:
+        trainer.close()
+
