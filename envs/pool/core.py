@@ -35,6 +35,21 @@ def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None) -> gym.Env:
     return gym.make(env_id, disable_env_checker=True, **(env_kwargs or {}))
 
 
+def registered_id(env_id: str) -> str:
+    """`"some.module:turnrl/X-v0"` -> imports `some.module` (which registers the env) and returns
+    `"turnrl/X-v0"`; a plain id is returned as is. For registry lookups (`gym.spec`), which,
+    unlike `gym.make`, do not accept the module prefix."""
+    import importlib
+
+    import turnrl  # noqa: F401
+
+    module, sep, name = env_id.rpartition(":")
+    if sep:
+        importlib.import_module(module)
+        return name
+    return env_id
+
+
 def ended_result(reason: str, last: tuple[str, dict[str, Any]] | None = None) -> StepResult:
     """The result for a slot whose episode the pool had to end (crash, timeout, env exception):
     truncated, zero reward, the last observation seen if any, and the reason in `end_reason`."""

@@ -53,7 +53,9 @@ def env_task_list(env_id: str, env_kwargs: dict[str, Any]) -> list[dict[str, Any
     import gymnasium as gym
     from gymnasium.envs.registration import load_env_creator
 
-    spec = gym.spec(env_id)
+    from turnrl.envs.pool.core import registered_id
+
+    spec = gym.spec(registered_id(env_id))
     creator = load_env_creator(spec.entry_point) if isinstance(spec.entry_point, str) else spec.entry_point
     list_tasks = getattr(creator, "list_tasks", None)
     if list_tasks is None:
@@ -75,6 +77,12 @@ def build_tasks(args: argparse.Namespace, env_kwargs: dict[str, Any]) -> list:
     return tasks
 
 
+def gym_error() -> type[Exception]:
+    from gymnasium.error import Error
+
+    return Error
+
+
 def trajectories_path(out: Path) -> Path:
     """results.json -> results.trajectories.jsonl"""
     return out.with_name(out.stem + ".trajectories.jsonl")
@@ -86,9 +94,9 @@ def print_summary(summary: dict[str, Any], title: str) -> None:
 
     keys = ("success_rate", "mean_return", "mean_length", "invalid_rate", "n_episodes")
     table = Table(title=title)
-    table.add_column("task")
-    for k in keys:
-        table.add_column(k, justify="right")
+    table.add_column("task", overflow="fold")
+    for k in keys:  # metric names never truncate: scripts and people grep for them
+        table.add_column(k, justify="right", no_wrap=True, min_width=len(k))
     rows = list(summary["per_task"].items()) if len(summary["per_task"]) > 1 else []
     if len(rows) > MAX_TABLE_TASKS:
         title += f" (first {MAX_TABLE_TASKS} of {len(rows)} tasks shown; all are in --out)"
@@ -113,14 +121,14 @@ def run(args: argparse.Namespace) -> int:
         env_kwargs = parse_env_args(args.env_arg)
         tasks = build_tasks(args, env_kwargs)
         agent = make_agent(args.agent, seed=args.seed)
-    except (ValueError, KeyError) as e:
+        if not tasks:
+            raise ValueError("no tasks to run")
+        pool = make_pool(args.env, num_envs, backend=backend, env_kwargs=env_kwargs, step_timeout=args.step_timeout,
+                         num_workers=args.workers)
+    except (ValueError, TypeError, KeyError, ImportError, gym_error()) as e:  # bad flags, env id or env kwargs
         print(f"turnrl eval: {e}", file=sys.stderr)
         return 2
-    if not tasks:
-        print("turnrl eval: no tasks to run", file=sys.stderr)
-        return 2
-    with make_pool(args.env, num_envs, backend=backend, env_kwargs=env_kwargs, step_timeout=args.step_timeout,
-                   num_workers=args.workers) as pool:
+    with pool:
         trajectories = collect(pool, agent, tasks, group_size=args.group_size, max_steps=args.max_steps,
                                progress=not args.no_progress)
     summary = summarize(trajectories)

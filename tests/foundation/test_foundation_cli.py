@@ -1,0 +1,74 @@
+"""`turnrl eval` and `turnrl play` end to end on the toy env (in this process, through `main`)."""
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from turnrl.cli import main
+from turnrl.io import load_trajectories
+
+
+def test_eval_writes_summary_and_trajectories(toy_env_id, tmp_path, capsys):
+    out = tmp_path / "res" / "expert.json"
+    code = main(["eval", toy_env_id, "--agent", "expert", "--episodes", "3", "--group-size", "2",
+                 "--pool", "inprocess:2", "--env-arg", "size=4", "--out", str(out), "--no-progress"])
+    assert code == 0
+    summary = json.loads(out.read_text())
+    assert {"success_rate", "mean_return", "mean_length", "invalid_rate", "n_episodes", "per_task"} <= set(summary)
+    assert summary["success_rate"] == 1.0 and summary["n_episodes"] == 6
+    assert summary["config"]["env_kwargs"] == {"size": 4}
+    trajs = load_trajectories(tmp_path / "res" / "expert.trajectories.jsonl")
+    assert len(trajs) == 6 and all(t.won for t in trajs)
+    assert "success_rate" in capsys.readouterr().out
+
+
+def test_eval_all_tasks_uses_the_env_task_list(toy_env_id, tmp_path):
+    out = tmp_path / "all.json"
+    assert main(["eval", toy_env_id, "--agent", "random", "--all-tasks", "--env-arg", "size=5", "--max-steps", "3",
+                 "--out", str(out), "--no-progress"]) == 0
+    summary = json.loads(out.read_text())
+    assert sorted(summary["per_task"]) == ["target-1", "target-2", "target-3", "target-4"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--pool", "gpu:2"], "unknown pool backend"),
+    (["--env-arg", "novalue"], "KEY=VALUE"),
+    (["--agent", "telepathy"], "unknown agent"),
+    (["--episodes", "0"], "no tasks"),
+])
+def test_eval_bad_arguments_exit_2_with_a_message(toy_env_id, argv, message, capsys):
+    assert main(["eval", toy_env_id, "--no-progress", *argv]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_eval_all_tasks_without_a_task_list_is_explained(capsys):
+    import gymnasium as gym
+
+    gym.register("turnrl_test/NoList-v0", entry_point="tests.foundation.toy_env:CounterEnv")
+    from tests.foundation import toy_env
+
+    real = toy_env.CounterEnv.list_tasks
+    try:
+        del toy_env.CounterEnv.list_tasks
+        assert main(["eval", "turnrl_test/NoList-v0", "--all-tasks", "--no-progress"]) == 2
+    finally:
+        toy_env.CounterEnv.list_tasks = real
+    assert "has no task list" in capsys.readouterr().err
+
+
+def test_play_reads_numbers_and_commands_and_records(toy_env_id, tmp_path, monkeypatch, capsys):
+    record = tmp_path / "play.jsonl"
+    monkeypatch.setattr("sys.stdin", io.StringIO("1\n:hint\nfly\n" + "inc\n" * 6 + ":quit\n"))
+    assert main(["play", toy_env_id, "--seed", "2", "--record", str(record)]) == 0
+    out = capsys.readouterr().out
+    assert "1) inc" in out and "expert: " in out and "Nothing happens." in out and "episode won" in out
+    (traj,) = load_trajectories(record)
+    assert traj.won and traj.steps[0].action == "inc" and not traj.steps[1].valid
+
+
+def test_play_survives_end_of_input_and_a_crashing_engine(toy_env_id, monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", io.StringIO("raise\nwait\n"))
+    assert main(["play", toy_env_id, "--env-arg", "faults=true"]) == 0
+    assert "the environment failed: RuntimeError" in capsys.readouterr().out
