@@ -1,9 +1,14 @@
 """WebShop speed and memory, measured side by side in one run.
 
-Prints: steps per second of one env and of a 2-worker subprocess pool (expert play over test
-goals), resident memory of 1, 8 and 32 env copies in one fresh process (target: each extra copy
-under 5 MB), the memory a subprocess worker holds privately versus what it shares through the
-memory-mapped catalog, and BM25 search latency per query (uncached).
+Prints:
+- steps/s of one env stepped directly (search uncached and cached), and of the expert driven by
+  `turnrl.rollout.collect` through an in-process pool of 1 env and a subprocess pool of 2
+  workers, with the ratio between the two;
+- resident memory of one fresh process holding 1, 8 and 32 env copies (target: each extra copy
+  under 5 MB), beside what a private parsed catalog per copy would cost;
+- the private (USS) and shared memory of each subprocess pool worker, and the private memory
+  the catalog adds to a process whose libraries are already loaded;
+- BM25 search latency per query (uncached and cached).
 
     TURNRL_DATA=../shared/data python benchmarks/webshop.py [--steps 20000] [--out result.json]
 """
@@ -11,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
 import os
 import statistics
 import subprocess
@@ -19,11 +23,12 @@ import sys
 import time
 
 MB = 1 << 20
+N_TEST = 500  # goals in the test split
 
 
-def play_expert(env, steps: int, first_goal: int = 0) -> int:
+def play_expert(env, steps: int) -> int:
     """Expert steps over consecutive test goals; returns the steps taken."""
-    done, goal, n = True, first_goal, 0
+    done, goal, n = True, 0, 0
     info: dict = {}
     while n < steps:
         if done:
@@ -48,61 +53,48 @@ def single_env_rate(steps: int) -> tuple[float, float]:
     return cold, n / (time.perf_counter() - t)
 
 
-def _worker(args: tuple[int, int]) -> tuple[int, float, dict[str, float]]:
-    # the libraries first, so that the catalog's own memory is measured apart from them
-    import bm25s  # noqa: F401
+def worker_memory(pids: list[int]) -> list[dict[str, float]]:
     import psutil
-    import rapidfuzz  # noqa: F401
-    import Stemmer  # noqa: F401
 
-    from turnrl.envs.webshop.catalog import load_catalog
-    from turnrl.envs.webshop.env import WebShopEnv
-
-    steps, first_goal = args
-    uss = lambda: psutil.Process().memory_full_info().uss / MB
-    before = uss()
-    load_catalog()
-    catalog_private = uss() - before
-    env = WebShopEnv()
-    play_expert(env, 200, first_goal)
-    t = time.perf_counter()
-    n = play_expert(env, steps, first_goal)
-    elapsed = time.perf_counter() - t
-    m = psutil.Process().memory_full_info()
-    return n, elapsed, {"rss": m.rss / MB, "uss": m.uss / MB, "pss": m.pss / MB, "shared": m.shared / MB,
-                        "catalog_private": catalog_private}
+    out = []
+    for pid in pids:
+        try:
+            m = psutil.Process(pid).memory_full_info()
+        except psutil.Error:
+            continue
+        out.append({"pid": pid, "rss": m.rss / MB, "uss": m.uss / MB, "shared": m.shared / MB})
+    return out
 
 
-def pool_rate(steps: int, workers: int = 2) -> tuple[float, str, list[dict[str, float]]]:
-    """Steps/s of `workers` subprocess envs driven by turnrl's rollout loop, when it is present."""
-    try:
-        from turnrl.agents.scripted import ExpertAgent
-        from turnrl.envs.pool import make_pool
-        from turnrl.rollout import TaskSpec, collect
-    except ImportError:
-        # the pool/rollout modules are not in this checkout yet: the same work in plain processes
-        pool = mp.get_context("spawn").Pool(workers)
-        out = pool.map(_worker, [(steps, 0) for _ in range(workers)])  # each does the single env's work
-        pool.close()
-        pool.join()
-        rate = sum(n for n, _, _ in out) / max(e for _, e, _ in out)
-        return rate, "multiprocessing, turnrl.envs.pool absent", [m for _, _, m in out]
-    tasks = [TaskSpec(seed=0, options={"goal_index": i % 500}) for i in range(workers * steps // 5)]
-    with make_pool("turnrl/WebShop-v0", workers, backend="subprocess") as pool:
-        collect(pool, ExpertAgent(), tasks[:20], max_steps=15, progress=False)  # start workers, warm up
+def rollout_rate(backend: str, num_envs: int, episodes: int) -> tuple[float, list[dict[str, float]]]:
+    """Expert steps/s through `collect` on a pool; with the memory of its workers (subprocess)."""
+    from turnrl.agents.scripted import ExpertAgent
+    from turnrl.envs.pool import make_pool
+    from turnrl.rollout import TaskSpec, collect
+
+    tasks = [TaskSpec(seed=0, options={"goal_index": i % N_TEST}) for i in range(episodes)]
+    with make_pool("turnrl/WebShop-v0", num_envs, backend=backend) as pool:
+        collect(pool, ExpertAgent(), tasks[:N_TEST], max_steps=15, progress=False)  # start, warm the caches
         t = time.perf_counter()
         trajectories = collect(pool, ExpertAgent(), tasks, max_steps=15, progress=False)
         elapsed = time.perf_counter() - t
-    return sum(len(tr.steps) for tr in trajectories) / elapsed, "turnrl.envs.pool subprocess + rollout", []
+        memory = worker_memory(pool.worker_pids()) if hasattr(pool, "worker_pids") else []
+    return sum(len(tr.steps) for tr in trajectories) / elapsed, memory
 
 
 COPIES_SCRIPT = """
 import gc, json, sys, psutil
+import bm25s, rapidfuzz, Stemmer  # libraries first, so the catalog's own cost shows apart
+from turnrl.envs.webshop.catalog import load_catalog
 from turnrl.envs.webshop.env import WebShopEnv
 proc = psutil.Process()
 rss = lambda: proc.memory_info().rss / (1 << 20)
-base = rss()
-envs, out = [], {"after_import": base}
+uss = lambda: proc.memory_full_info().uss / (1 << 20)
+out = {"after_import": rss()}
+before = uss()
+load_catalog()
+out["catalog_private"] = uss() - before
+envs = []
 for n in (1, 8, 32):
     while len(envs) < n:
         env = WebShopEnv()
@@ -143,13 +135,13 @@ def search_latency(n_queries: int = 300) -> dict[str, float]:
         catalog.search(q)
     cached = (time.perf_counter() - t) / n_queries
     times.sort()
-    return {"median_ms": 1e3 * statistics.median(times), "p95_ms": 1e3 * times[int(0.95 * len(times))],
-            "cached_us": 1e6 * cached}
+    return {"n": n_queries, "median_ms": 1e3 * statistics.median(times),
+            "p95_ms": 1e3 * times[int(0.95 * len(times))], "cached_us": 1e6 * cached}
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--steps", type=int, default=20000)
+    p.add_argument("--steps", type=int, default=20000, help="steps per throughput figure")
     p.add_argument("--out", default=None, help="also write the figures as JSON here")
     args = p.parse_args()
 
@@ -158,36 +150,38 @@ def main() -> int:
     t = time.perf_counter()
     load_catalog()  # builds the on-disk index on first use
     load_s = time.perf_counter() - t
-
+    episodes = args.steps // 5  # the expert takes about 5 steps per goal
     cold, one = single_env_rate(args.steps)
-    two, how, worker_mem = pool_rate(args.steps)
+    pool1, _ = rollout_rate("inprocess", 1, episodes)
+    pool2, workers = rollout_rate("subprocess", 2, episodes)
     mem = copies_memory()
     lat = search_latency()
     per_copy_8 = (mem["8"] - mem["1"]) / 7
     per_copy_32 = (mem["32"] - mem["1"]) / 31
 
-    print(f"machine: {os.cpu_count()} cores, load average at the end {os.getloadavg()[0]:.2f} "
-          "(other processes on the machine skew the 2-worker figure)")
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at the end "
+          "(other processes skew the parallel figure)")
     print(f"catalog load (index cached or built): {load_s:.2f} s")
-    print(f"steps/s, 1 env in-process:     {one:10.0f}   (first visit of each query, search uncached: {cold:.0f})")
-    print(f"steps/s, 2 workers ({how}): {two:10.0f}   ratio to 1 env: {two / one:.2f}")
-    for i, m in enumerate(worker_mem):
-        print(f"  worker {i}: rss {m['rss']:.1f} MB, private (uss) {m['uss']:.1f} MB, "
-              f"proportional (pss) {m['pss']:.1f} MB, shared {m['shared']:.1f} MB; "
-              f"private memory added by loading the catalog: {m['catalog_private']:.1f} MB")
-    print(f"rss after import {mem['after_import']:.1f} MB; 1 env {mem['1']:.1f} MB; "
-          f"8 envs {mem['8']:.1f} MB; 32 envs {mem['32']:.1f} MB")
-    print(f"per extra copy: {per_copy_8:.3f} MB (1->8), {per_copy_32:.3f} MB (1->32); target < 5 MB: "
+    print(f"steps/s, 1 env stepped directly: {one:8.0f} with repeated queries cached, {cold:.0f} with every search new")
+    print(f"steps/s, expert via rollout.collect: in-process pool of 1 {pool1:8.0f}; subprocess pool of 2 {pool2:8.0f}; "
+          f"ratio {pool2 / pool1:.2f}")
+    for w in workers:
+        print(f"  pool worker {w['pid']}: rss {w['rss']:.1f} MB = private (uss) {w['uss']:.1f} MB "
+              f"+ shared {w['shared']:.1f} MB (libraries, mapped catalog and index)")
+    print(f"private memory the catalog adds to a process with its libraries loaded: {mem['catalog_private']:.1f} MB")
+    print(f"rss after import {mem['after_import']:.1f} MB; 1 env {mem['1']:.1f} MB; 8 envs {mem['8']:.1f} MB; "
+          f"32 envs {mem['32']:.1f} MB")
+    print(f"per extra copy: {per_copy_8:.3f} MB (1->8), {per_copy_32:.3f} MB (1->32); target < 5 MB "
           f"{'met' if max(per_copy_8, per_copy_32) < 5 else 'MISSED'}; spaCy loaded by env play: {mem['spacy_loaded']}")
     print(f"a private parsed catalog would add {mem['parsed_catalog']:.1f} MB per copy: "
           f"{mem['parsed_catalog'] / max(per_copy_32, 1e-3):.0f}x the shared one")
-    print(f"search latency (uncached BM25, {300} instruction queries): median {lat['median_ms']:.2f} ms, "
+    print(f"search latency (uncached BM25, {lat['n']} instruction queries): median {lat['median_ms']:.2f} ms, "
           f"p95 {lat['p95_ms']:.2f} ms; cached {lat['cached_us']:.1f} us")
     if args.out:
         with open(args.out, "w") as f:
-            json.dump({"load_s": load_s, "steps_per_s_1env": one, "steps_per_s_1env_cold": cold, "steps_per_s_2workers": two, "pool": how,
-                       "worker_memory_mb": worker_mem, "rss_mb": mem, "per_copy_mb": [per_copy_8, per_copy_32],
-                       "search": lat}, f, indent=1)
+            json.dump({"load_s": load_s, "steps_per_s_1env": one, "steps_per_s_1env_cold": cold,
+                       "steps_per_s_inprocess1": pool1, "steps_per_s_subprocess2": pool2, "workers": workers,
+                       "rss_mb": mem, "per_copy_mb": [per_copy_8, per_copy_32], "search": lat}, f, indent=1)
     return 0
 
 
