@@ -41,12 +41,18 @@ def _search_text(p: dict[str, Any]) -> str:
     return " ".join([p["Title"], p.get("Description") or "", " ".join(p.get("BulletPoints") or []), values]).lower()
 
 
-def _tokenize(texts: list[str]) -> list[list[str]]:
-    import bm25s
+@functools.lru_cache(maxsize=1)
+def _stemmer():
     import Stemmer
 
-    return bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"),
-                          return_ids=False, show_progress=False)
+    return Stemmer.Stemmer("english")
+
+
+def _tokenize(texts: list[str]) -> list[list[str]]:
+    """Lower-cased words without English stop words, Snowball-stemmed (index and queries alike)."""
+    import bm25s
+
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
 
 
 def _sample_prices(pricings: list[list[float]]) -> list[float]:
