@@ -24,6 +24,11 @@ ACTION_INSTRUCTION = (
 )
 
 
+def _text(value: object) -> str:
+    """Stripped text of a field; None (e.g. a crashed env's observation) becomes empty, never an error."""
+    return "" if value is None else str(value).strip()
+
+
 @dataclass(frozen=True)
 class PromptTemplate:
     """The text that differs between environment families."""
@@ -33,21 +38,21 @@ class PromptTemplate:
     max_listed_actions: int = 60  # admissible actions listed in full up to this many
 
     def user_message(self, x: AgentInput, history: list[tuple[str, str]], observation: str) -> str:
-        parts = [f"Task: {x.task.strip() or '(see the observation)'}", self.setting]
+        parts = [f"Task: {_text(x.task) or '(see the observation)'}", self.setting]
         if history:
             first = len(x.history) - len(history)  # index of the oldest pair shown
             lines = [f"You have taken {len(x.history)} step(s). "
                      f"The last {len(history)} step(s), oldest first:"]
             for i, (obs, action) in enumerate(history, start=first + 1):
-                lines.append(f"[Observation {i}] {obs.strip()}\n[Action {i}] {action.strip()}")
+                lines.append(f"[Observation {i}] {_text(obs)}\n[Action {i}] {_text(action)}")
             parts.append("\n".join(lines))
         else:
             parts.append("This is the first step.")
-        parts.append(f"[Current observation, step {len(x.history) + 1}]\n{observation.strip()}")
+        parts.append(f"[Current observation, step {len(x.history) + 1}]\n{_text(observation)}")
         if x.admissible_actions:
             shown = x.admissible_actions[: self.max_listed_actions]
             more = len(x.admissible_actions) - len(shown)
-            listed = "\n".join(f"- {a}" for a in shown) + (f"\n(and {more} more)" if more > 0 else "")
+            listed = "\n".join(f"- {_text(a)}" for a in shown) + (f"\n(and {more} more)" if more > 0 else "")
             parts.append(f"Admissible actions:\n{listed}")
         parts.append(ACTION_INSTRUCTION)
         return "\n\n".join(parts)
@@ -151,11 +156,12 @@ def fit_prompt_ids(tokenizer: ChatTokenizer, x: AgentInput, history_window: int 
     if max_prompt_tokens is None or len(ids) <= max_prompt_tokens:
         return FittedPrompt(ids, messages, k, False)
     # Task + observation alone are too long: clip the observation in the middle, never drop it.
-    lo, hi = 0, len(x.observation)
-    best = build_messages(x, 0, template, observation=_clip_middle(x.observation, 0))
+    observation = _text(x.observation)
+    lo, hi = 0, len(observation)
+    best = build_messages(x, 0, template, observation=_clip_middle(observation, 0))
     while lo < hi:  # largest observation length that fits
         mid = (lo + hi + 1) // 2
-        trial = build_messages(x, 0, template, observation=_clip_middle(x.observation, mid))
+        trial = build_messages(x, 0, template, observation=_clip_middle(observation, mid))
         if len(render_ids(tokenizer, trial)) <= max_prompt_tokens:
             lo, best = mid, trial
         else:

@@ -57,3 +57,9 @@ def test_cap_smaller_than_task_and_observation_clips_observation_middle(tiny_tok
 def test_prompt_ends_with_the_generation_prompt(tiny_tokenizer):
     ids = fit_prompt_ids(tiny_tokenizer, _input(1)).ids
     assert tiny_tokenizer.decode(ids).endswith("<|im_start|>assistant\n")
+
+
+def test_odd_fields_render_without_error(tiny_tokenizer):
+    x = AgentInput(observation=None, task=None, history=[(None, 3)], admissible_actions=[1, None], step=1)  # type: ignore[arg-type]
+    ids = fit_prompt_ids(tiny_tokenizer, x, max_prompt_tokens=10_000).ids
+    assert "[Action 1] 3" in tiny_tokenizer.decode(ids)
