@@ -1,0 +1,159 @@
+"""Steps per second of TextWorld: driven directly through TextWorld's API, through turnrl's env,
+through the in-process pool, and through the subprocess pool with 2 workers.
+
+Every configuration replays the same recorded script (a random walk over admissible commands of
+one game, with resets), so they all do identical engine work. Each figure is the median of
+`--repeats` runs, taken in interleaved order so machine-load drift hits all alike.
+
+Targets (issue 2): turnrl env overhead (direct steps/s / turnrl steps/s) <= 1.10; subprocess pool
+with 2 workers >= 1.6x one in-process env on a 2-core machine.
+
+    python benchmarks/env_throughput.py [--steps 300] [--repeats 3] [--no-expert]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from typing import Callable
+
+import numpy as np
+import textworld
+
+from turnrl.envs.pool import make_env, make_pool
+from turnrl.envs.textworld import cache
+
+ENV_ID = "turnrl/TextWorld-v0"
+OPTIONS = {"game": 0}
+RESET = None  # marker in the script
+
+
+def record_script(n_steps: int, expert: bool, episode_len: int = 25, seed: int = 0) -> tuple[list[str | None], str]:
+    """A random walk over admissible commands (reset every `episode_len` steps or at the end of
+    an episode), and the compiled game file it was played on."""
+    env = make_env(ENV_ID, {"expert": expert})
+    rng = np.random.default_rng(seed)
+    _, info = env.reset(seed=seed, options=OPTIONS)
+    script: list[str | None] = [RESET]
+    steps_in_episode = 0
+    for _ in range(n_steps):
+        action = str(rng.choice(info["admissible_actions"]))
+        _, _, terminated, truncated, info = env.step(action)
+        script.append(action)
+        steps_in_episode += 1
+        if terminated or truncated or steps_in_episode >= episode_len:
+            _, info = env.reset(seed=seed, options=OPTIONS)
+            script.append(RESET)
+            steps_in_episode = 0
+    path = str(cache.ensure_game(env.unwrapped.game_spec))
+    env.close()
+    return script, path
+
+
+def timed(run: Callable[[], int]) -> float:
+    """Steps per second of one call of `run` (which returns the number of steps it took)."""
+    start = time.perf_counter()
+    steps = run()
+    return steps / (time.perf_counter() - start)
+
+
+def direct_runner(script: list[str | None], path: str, expert: bool) -> Callable[[], int]:
+    """TextWorld's own API, requesting what turnrl's env requests."""
+    infos = textworld.EnvInfos(admissible_commands=True, won=True, lost=True, score=True, max_score=True,
+                               objective=True, policy_commands=expert)
+    env = textworld.start(path, infos)
+
+    def run() -> int:
+        steps = 0
+        for action in script:
+            if action is RESET:
+                env.reset()
+            else:
+                env.step(action)
+                steps += 1
+        return steps
+
+    return run
+
+
+def env_runner(script: list[str | None], expert: bool) -> Callable[[], int]:
+    env = make_env(ENV_ID, {"expert": expert})
+
+    def run() -> int:
+        steps = 0
+        for action in script:
+            if action is RESET:
+                env.reset(seed=0, options=OPTIONS)
+            else:
+                env.step(action)
+                steps += 1
+        return steps
+
+    return run
+
+
+def pool_runner(script: list[str | None], pool) -> Callable[[], int]:
+    """Every slot of `pool` replays the script in lockstep."""
+    n = pool.num_envs
+
+    def run() -> int:
+        steps = 0
+        for action in script:
+            if action is RESET:
+                pool.reset([0] * n, [OPTIONS] * n)
+            else:
+                pool.step([action] * n)
+                steps += n
+        return steps
+
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=300, help="steps in the replayed script")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per configuration (median reported)")
+    parser.add_argument("--no-expert", action="store_true", help="skip TextWorld's policy search in every config")
+    args = parser.parse_args()
+    expert = not args.no_expert
+
+    script, path = record_script(args.steps, expert)
+    inprocess = make_pool(ENV_ID, 1, env_kwargs={"expert": expert})
+    subprocess2 = make_pool(ENV_ID, 2, backend="subprocess", num_workers=2, env_kwargs={"expert": expert})
+    runners = {
+        "textworld direct": direct_runner(script, path, expert),
+        "turnrl env": env_runner(script, expert),
+        "in-process pool (1 env)": pool_runner(script, inprocess),
+        "subprocess pool (2 workers)": pool_runner(script, subprocess2),
+    }
+    try:
+        for run in runners.values():  # warm-up: game load, caches, worker imports
+            run()
+        samples: dict[str, list[float]] = {name: [] for name in runners}
+        for _ in range(args.repeats):
+            for name, run in runners.items():
+                samples[name].append(timed(run))
+    finally:
+        inprocess.close()
+        subprocess2.close()
+
+    rate = {name: statistics.median(v) for name, v in samples.items()}
+    base, env_alone = rate["textworld direct"], rate["turnrl env"]
+    print(f"TextWorld {ENV_ID} game {OPTIONS['game']}, {args.steps}-step script, expert={'on' if expert else 'off'}, "
+          f"median of {args.repeats}; cpus={os.cpu_count()}, load avg before={os.getloadavg()[0]:.2f}")
+    print(f"{'configuration':30s} {'steps/s':>9s} {'vs direct':>10s} {'vs 1 in-process':>16s}")
+    for name, r in rate.items():
+        print(f"{name:30s} {r:9.1f} {r / base:10.3f} {r / rate['in-process pool (1 env)']:16.3f}")
+    overhead = base / env_alone
+    speedup = rate["subprocess pool (2 workers)"] / rate["in-process pool (1 env)"]
+    print(f"turnrl env overhead (direct / env time ratio): {overhead:.3f}  target <= 1.10  "
+          f"{'OK' if overhead <= 1.10 else 'MISSED'}")
+    print(f"in-process pool overhead vs direct: {base / rate['in-process pool (1 env)']:.3f}")
+    print(f"subprocess pool, 2 workers vs 1 in-process env: {speedup:.2f}x  target >= 1.6x  "
+          f"{'OK' if speedup >= 1.6 else 'MISSED'}")
+    print(f"load avg after: {os.getloadavg()[0]:.2f} (other work on the 2 cores lowers the parallel figure)")
+
+
+if __name__ == "__main__":
+    main()
