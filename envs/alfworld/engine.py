@@ -65,7 +65,7 @@ def set_expert_infos(env: "textworld.core.Environment", expert: str) -> None:
 
 def strip_banner(feedback: str) -> str:
     """The observation as ALFWorld agents see it: without TextWorld's welcome line."""
-    return BANNER.sub("", feedback, count=1).strip()
+    return BANNER.sub("", feedback, count=1)
 
 
 def task_sentence(intro: str) -> str:
