@@ -117,7 +117,10 @@ class Simulator(ScienceWorldEnv):
         except Py4JJavaError:
             raise  # an exception thrown by the simulator's code: the JVM itself is fine
         except (Py4JNetworkError, Py4JError, OSError) as e:
-            code = self.process.poll()
+            try:  # a killed JVM closes its socket a moment before it can be reaped
+                code = self.process.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                code = None
             if code is not None:
                 how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
                 reason = f"ScienceWorld JVM (pid {self.pid}) {how} during {what}"
