@@ -103,6 +103,20 @@ class RemotePool(EnvPool):
             queues.setdefault(worker, deque()).append(slot)
         for worker, slots in queues.items():
             worker.submit(op, [(owner[s][1], calls[s]) for s in slots])
+        try:
+            return self._collect(op, queues, timeout)
+        except BaseException:
+            # interrupted (Ctrl-C) with answers still in flight: those workers would answer a
+            # later call with stale results, so restart them and let their slots end on next use
+            for worker in list(queues):
+                worker.restart()
+                self.restarts += 1
+                for slot in worker.slots:
+                    self._lost[slot] = f"worker restarted: {op} interrupted"
+            raise
+
+    def _collect(self, op: str, queues: dict[Worker, deque[int]], timeout: float | None) -> dict[int, tuple[str, Any]]:
+        """Gathers the answers to the calls in `queues` (emptied as they arrive), enforcing deadlines."""
         now = time.monotonic()
         deadline = {w: (now + timeout if timeout is not None else None) for w in queues}
         out: dict[int, tuple[str, Any]] = {}

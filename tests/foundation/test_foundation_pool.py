@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -162,3 +163,28 @@ def test_any_action_gives_an_observation_or_type_error_never_a_dead_pool(subproc
         assert result.info["valid"] == (action.strip() in ("inc", "dec", "wait"))
     (after,) = subprocess_pool.step(["wait"])
     assert after.info["valid"] and subprocess_pool.restarts == 0
+
+
+class Interrupted(BaseException):
+    """Stands in for KeyboardInterrupt without touching the test runner's own SIGINT handling."""
+
+
+def test_interrupted_step_restarts_the_busy_worker_so_no_stale_answer_arrives_later(toy_env_id):
+    def interrupt(*_):
+        raise Interrupted
+
+    previous = signal.signal(signal.SIGUSR1, interrupt)
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGUSR1))
+    try:
+        with make_pool(toy_env_id, 2, backend="subprocess", env_kwargs={"faults": True}) as pool:
+            pool.reset([1, 2])
+            timer.start()
+            with pytest.raises(Interrupted):
+                pool.step(["hang", "wait"])  # no step timeout: only the interrupt ends the wait
+            results = pool.step(["wait", "wait"])
+            assert results[0].truncated and results[0].info["end_reason"] == "worker restarted: step interrupted"
+            assert results[1].info["valid"] and not results[1].truncated
+            assert pool.reset([1], slots=[0]) and pool.step(["wait", None])[0].info["valid"]
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGUSR1, previous)
