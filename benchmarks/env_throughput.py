@@ -19,6 +19,7 @@ import time
 from typing import Callable
 
 import numpy as np
+import psutil
 import textworld
 
 from turnrl.envs.pool import make_env, make_pool
@@ -51,11 +52,22 @@ def record_script(n_steps: int, expert: bool, episode_len: int = 25, seed: int =
     return script, path
 
 
-def timed(run: Callable[[], int]) -> float:
-    """Steps per second of one call of `run` (which returns the number of steps it took)."""
-    start = time.perf_counter()
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of this process and of `pids` (pool workers) so far."""
+    total = time.process_time()
+    for pid in pids:
+        t = psutil.Process(pid).cpu_times()
+        total += t.user + t.system
+    return total
+
+
+def timed(run: Callable[[], int], pids: list[int]) -> tuple[float, float]:
+    """(steps per wall second, CPU milliseconds per step) of one call of `run`, which returns its
+    step count. CPU time is what the config costs whatever else the machine is doing."""
+    cpu0, start = cpu_seconds(pids), time.perf_counter()
     steps = run()
-    return steps / (time.perf_counter() - start)
+    wall, cpu = time.perf_counter() - start, cpu_seconds(pids) - cpu0
+    return steps / wall, 1000 * cpu / steps
 
 
 def direct_runner(script: list[str | None], path: str, expert: bool) -> Callable[[], int]:
@@ -130,22 +142,27 @@ def main() -> None:
     try:
         for run in runners.values():  # warm-up: game load, caches, worker imports
             run()
-        samples: dict[str, list[float]] = {name: [] for name in runners}
+        pids = {name: subprocess2.worker_pids() if run is runners["subprocess pool (2 workers)"] else []
+                for name, run in runners.items()}
+        samples: dict[str, list[tuple[float, float]]] = {name: [] for name in runners}
         for _ in range(args.repeats):
             for name, run in runners.items():
-                samples[name].append(timed(run))
+                samples[name].append(timed(run, pids[name]))
     finally:
         inprocess.close()
         subprocess2.close()
 
-    rate = {name: statistics.median(v) for name, v in samples.items()}
+    rate = {name: statistics.median(r for r, _ in v) for name, v in samples.items()}
+    cpu_ms = {name: statistics.median(c for _, c in v) for name, v in samples.items()}
     base, env_alone = rate["textworld direct"], rate["turnrl env"]
     print(f"TextWorld {ENV_ID} game {OPTIONS['game']}, {args.steps}-step script, expert={'on' if expert else 'off'}, "
           f"median of {args.repeats}; cpus={os.cpu_count()}, load avg before={os.getloadavg()[0]:.2f}")
-    print(f"{'configuration':30s} {'steps/s':>9s} {'vs direct':>10s} {'vs 1 in-process':>16s}")
+    print(f"{'configuration':30s} {'steps/s':>9s} {'vs direct':>10s} {'vs 1 in-process':>16s} {'CPU ms/step':>12s}")
     for name, r in rate.items():
-        print(f"{name:30s} {r:9.1f} {r / base:10.3f} {r / rate['in-process pool (1 env)']:16.3f}")
+        print(f"{name:30s} {r:9.1f} {r / base:10.3f} {r / rate['in-process pool (1 env)']:16.3f} {cpu_ms[name]:12.2f}")
     overhead = base / env_alone
+    print(f"turnrl env overhead by CPU time (env / direct CPU per step): "
+          f"{cpu_ms['turnrl env'] / cpu_ms['textworld direct']:.3f}")
     speedup = rate["subprocess pool (2 workers)"] / rate["in-process pool (1 env)"]
     print(f"turnrl env overhead (direct / env time ratio): {overhead:.3f}  target <= 1.10  "
           f"{'OK' if overhead <= 1.10 else 'MISSED'}")
