@@ -25,11 +25,13 @@ from turnrl.trainers import distributed as dd
 from turnrl.trainers.batching import TokenRow, micro_batches, mini_batch_indices, padding_waste, token_rows
 from turnrl.trainers.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from turnrl.trainers.config import TrainConfig
-from turnrl.trainers.episodes import Task, collect_lockstep, make_envs, summarize
 from turnrl.trainers.losses import entropy_from_logits, ppo_loss
 from turnrl.trainers.metrics import MetricsLogger, plot_curves
 from turnrl.trainers.policy import ScoringPolicy, load_model, pick_device, pick_dtype
+from turnrl.rollout import TaskSpec, collect, summarize
 from turnrl.types import Trajectory, group_trajectories
+
+EPISODE_KEYS = ("success_rate", "mean_return", "mean_length", "invalid_rate", "n_episodes")
 
 
 def token_logprobs_and_entropy(model: torch.nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor,
@@ -95,33 +97,40 @@ class Trainer:
         warmup = max(c.warmup_iterations, 0)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda it: min(1.0, (it + 1) / warmup) if warmup else 1.0)
-        self._envs = None
-        self._eval_envs = None
+        self._pool_train = None
+        self._pool_eval = None
         self.iteration = 0
         self.out_dir = Path(c.out_dir)
 
-    # ---- environments --------------------------------------------------------------------------
-    @property
-    def envs(self):
-        if self._envs is None:
-            self._envs = make_envs(self.config.env_id, self.config.num_envs, self.config.env_kwargs)
-        return self._envs
+    # ---- environments (pools are opened on first use, so update-only uses need no env) ---------
+    def _pool(self, env_kwargs: dict[str, Any]):
+        from turnrl.envs.pool import make_pool
+
+        c = self.config
+        return make_pool(c.env_id, c.num_envs, c.pool_backend, env_kwargs=env_kwargs, step_timeout=c.step_timeout)
 
     @property
-    def eval_envs(self):
-        if self._eval_envs is None:
-            kwargs = self.config.eval_env_kwargs
-            self._eval_envs = self.envs if kwargs is None else make_envs(self.config.env_id, self.config.num_envs,
-                                                                         kwargs)
-        return self._eval_envs
+    def pool(self):
+        if self._pool_train is None:
+            self._pool_train = self._pool(self.config.env_kwargs)
+        return self._pool_train
+
+    @property
+    def eval_pool(self):
+        if self.config.eval_env_kwargs is None:
+            return self.pool
+        if self._pool_eval is None:
+            self._pool_eval = self._pool(self.config.eval_env_kwargs)
+        return self._pool_eval
 
     def close(self) -> None:
-        for env in (self._envs or []) + ([] if self._eval_envs is self._envs else (self._eval_envs or [])):
-            env.close()
-        self._envs = self._eval_envs = None
+        for pool in (self._pool_train, self._pool_eval):
+            if pool is not None:
+                pool.close()
+        self._pool_train = self._pool_eval = None
 
     # ---- one iteration -------------------------------------------------------------------------
-    def draw_tasks(self) -> list[Task]:
+    def draw_tasks(self) -> list[TaskSpec]:
         """This rank's share of the iteration's tasks (all ranks draw the same list)."""
         c = self.config
         pool = c.train_task_seeds
@@ -129,14 +138,13 @@ class Trainer:
             seeds = [int(pool[i]) for i in self.rng.integers(0, len(pool), c.tasks_per_iter)]
         else:
             seeds = [int(s) for s in self.rng.integers(0, c.num_train_tasks, c.tasks_per_iter)]
-        return [Task(seed=s) for s in seeds][self.world.rank::self.world.size]
+        return [TaskSpec(seed=s) for s in seeds][self.world.rank::self.world.size]
 
-    def rollout(self, tasks: list[Task], temperature: float, envs=None) -> list[Trajectory]:
+    def rollout(self, tasks: list[TaskSpec], temperature: float, group_size: int, pool=None) -> list[Trajectory]:
         self.model.eval()
         self.policy.with_sampling(temperature=temperature)
-        return collect_lockstep(envs or self.envs, self.policy, tasks, self.config.group_size if envs is None else 1,
-                                self.config.max_steps, env_id=self.config.env_id,
-                                group_prefix=f"it{self.iteration}-r{self.world.rank}-")
+        return collect(pool or self.pool, self.policy, tasks, group_size=group_size, max_steps=self.config.max_steps,
+                       progress=False)
 
     def credit(self, trajectories: list[Trajectory]) -> np.ndarray:
         c = self.config
@@ -202,10 +210,10 @@ class Trainer:
     def train_iteration(self) -> dict[str, Any]:
         c = self.config
         t0 = time.perf_counter()
-        trajectories = self.rollout(self.draw_tasks(), c.temperature)
+        trajectories = self.rollout(self.draw_tasks(), c.temperature, c.group_size)
         t1 = time.perf_counter()
         advantages = self.credit(trajectories)
-        episodes = summarize(trajectories)
+        episodes = episode_stats(trajectories)
         if c.dynamic_sampling:
             trajectories, advantages = drop_flat_groups(trajectories, advantages)
         rows, _ = token_rows(trajectories, advantages)
@@ -224,9 +232,9 @@ class Trainer:
         """Success on held-out seeds (disjoint from training) with eval_temperature decoding."""
         c = self.config
         n = n_tasks if n_tasks is not None else c.eval_tasks
-        tasks = [Task(seed=c.eval_seed_offset + i) for i in range(n)][self.world.rank::self.world.size]
-        trajectories = self.rollout(tasks, c.eval_temperature, envs=self.eval_envs) if tasks else []
-        return _global_episode_stats(summarize(trajectories), self.world, self.device)
+        tasks = [TaskSpec(seed=c.eval_seed_offset + i) for i in range(n)][self.world.rank::self.world.size]
+        trajectories = self.rollout(tasks, c.eval_temperature, 1, pool=self.eval_pool) if tasks else []
+        return _global_episode_stats(episode_stats(trajectories), self.world, self.device)
 
     # ---- the loop ------------------------------------------------------------------------------
     def resume(self) -> int:
@@ -272,6 +280,14 @@ class Trainer:
                     if records:
                         plot_curves(records, self.out_dir / "curves.png", title=f"{c.env_id} / {c.credit}")
         return history
+
+
+def episode_stats(trajectories: list[Trajectory]) -> dict[str, float]:
+    """The numeric episode summary (success, return, length, invalid rate, count)."""
+    if not trajectories:
+        return {k: 0.0 for k in EPISODE_KEYS}
+    summary = summarize(trajectories)
+    return {k: summary[k] for k in EPISODE_KEYS}
 
 
 def _global_episode_stats(stats: dict[str, float], world: dd.World, device: torch.device) -> dict[str, float]:
