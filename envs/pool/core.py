@@ -71,10 +71,12 @@ def check_actions(actions: list[Any], num_envs: int) -> None:
 
 
 class EnvShard:
-    """A list of envs in one process. Exceptions from `step` become an ended episode (recorded in
-    `end_reason`); exceptions from `reset` propagate, since they mean bad seeds or options."""
+    """A list of envs in one process. An exception from `step` ends that episode (recorded in
+    `end_reason`) and replaces the env with a fresh one, since its engine may be left in any
+    state; exceptions from `reset` propagate, since they mean bad seeds or options."""
 
     def __init__(self, env_id: str, num_envs: int, env_kwargs: dict[str, Any] | None = None):
+        self.env_id, self.env_kwargs = env_id, env_kwargs
         self.envs = [make_env(env_id, env_kwargs) for _ in range(num_envs)]
         self.last: list[tuple[str, dict[str, Any]] | None] = [None] * num_envs
 
@@ -87,12 +89,19 @@ class EnvShard:
         try:
             obs, reward, terminated, truncated, info = self.envs[index].step(action)
         except Exception as e:  # noqa: BLE001 - any env bug ends this episode, not the pool
-            tb = traceback.format_exc(limit=3)
             result = ended_result(f"env error: {type(e).__name__}: {e}", self.last[index])
-            result.info["traceback"] = tb
+            result.info["traceback"] = traceback.format_exc(limit=3)
+            self._replace(index)
             return result
         self.last[index] = (obs, info)
         return StepResult(obs, float(reward), bool(terminated), bool(truncated), info)
+
+    def _replace(self, index: int) -> None:
+        try:
+            self.envs[index].close()
+        except Exception:  # noqa: BLE001 - it is broken already; its replacement matters
+            pass
+        self.envs[index] = make_env(self.env_id, self.env_kwargs)
 
     def close(self) -> None:
         for env in self.envs:

@@ -101,10 +101,14 @@ def test_env_exception_ends_the_episode_not_the_pool(toy_env_id):
     for backend in ("inprocess", "subprocess"):
         with make_pool(toy_env_id, 2, backend=backend, env_kwargs={"faults": True}) as pool:
             pool.reset([1, 2])
+            broken = pool.shard.envs[0] if backend == "inprocess" else None
             results = pool.step(["raise", "wait"])
+            assert broken is None or pool.shard.envs[0] is not broken
             assert results[0].truncated
             assert results[0].info["end_reason"] == "env error: RuntimeError: the engine fell over"
             assert results[1].info["valid"]
+            pool.reset([1], slots=[0])  # on a fresh env: the failed one may be in any state
+            assert pool.step(["wait", None])[0].info["valid"]
 
 
 def test_bad_reset_options_raise_in_the_caller_and_pool_survives(toy_env_id):
