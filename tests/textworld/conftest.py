@@ -6,6 +6,7 @@ keep them from generating the same game twice.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import gymnasium
@@ -15,9 +16,9 @@ pytest.importorskip("textworld", reason="the textworld extra is not installed")
 
 
 @pytest.fixture(scope="session")
-def tw_cache(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+def tw_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.getbasetemp()
-    if worker_id != "master":  # under xdist each worker's basetemp sits in one shared session folder
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # each xdist worker's basetemp sits in one session folder
         root = root.parent
     path = root / "textworld-games"
     path.mkdir(exist_ok=True)
