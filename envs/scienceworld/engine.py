@@ -69,7 +69,7 @@ def _shutdown(gateway: JavaGateway, proc: subprocess.Popen, tempdir: tempfile.Te
 class Simulator(ScienceWorldEnv):
     """The library's `ScienceWorldEnv` on a JVM started with our options and cleanup."""
 
-    def __init__(self, java_opts: Sequence[str] = DEFAULT_JAVA_OPTS, read_timeout: float | None = 60.0):
+    def __init__(self, java_opts: Sequence[str] = DEFAULT_JAVA_OPTS, read_timeout: float | None = 300.0):
         # ScienceWorldEnv.__init__ is deliberately not called: it starts the JVM without options,
         # timeout or cleanup. The attributes its other methods use are set here instead.
         java = shutil.which("java")
@@ -107,6 +107,15 @@ class Simulator(ScienceWorldEnv):
 
     def __del__(self) -> None:  # the library's __del__ talks to the JVM; our finalizer does the cleanup
         pass
+
+    def set_read_timeout(self, seconds: float | None) -> None:
+        """How long any engine call may take before the JVM counts as hung (None: forever).
+        Gold-path generation for the genetics tasks takes over a minute on a busy machine."""
+        self.read_timeout = seconds
+        client = self._gateway._gateway_client
+        client.gateway_parameters.read_timeout = seconds  # for connections opened later
+        for connection in list(client.deque):
+            connection.socket.settimeout(seconds)
 
     def call(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:
         """Run one engine call; a dead or silent JVM becomes `ScienceWorldJVMError`."""

@@ -47,7 +47,7 @@ class ScienceWorldTextEnv(TextEnv):
 
     def __init__(self, task: str | Sequence[str] | None = None, split: str = "train", variation: int | None = None,
                  simplifications: str = "", expert: bool = True, state_key: str = "tree",
-                 max_steps: int | None = None, read_timeout: float | None = 60.0,
+                 max_steps: int | None = None, read_timeout: float | None = 300.0,
                  java_opts: Sequence[str] = DEFAULT_JAVA_OPTS, render_mode: str | None = None):
         super().__init__(render_mode=render_mode)
         if state_key not in STATE_KEYS:

@@ -37,8 +37,8 @@ def test_same_seed_same_start_and_seeds_pick_train_variations(env):
     assert first[0] == again[0]
     for key in ("variation", "state_key", "task", "admissible_actions", "expert_action"):
         assert first[1][key] == again[1][key]
-    variations = {env.reset(seed=s)[1]["variation"] for s in range(4)}
-    assert len(variations) > 1  # the seed picks among the split's variations
+    other = env.reset(seed=8)[1]  # 150 train variations: another seed picks another one
+    assert other["variation"] != first[1]["variation"]
     assert first[1]["split"] == "train" and first[1]["task_name"] == QUICK_TASK
 
 
@@ -82,20 +82,20 @@ def test_bad_actions_are_invalid_observations(env, action):
         env.step(None)  # type: ignore[arg-type]
 
 
-def test_failure_ending_is_a_loss():
+def test_failure_ending_is_a_loss_and_max_steps_truncates(env):
     # use-thermometer: focusing on the wrong object is ScienceWorld's failure ending (score -100)
-    env = ScienceWorldTextEnv(task="use-thermometer", expert=False, state_key="observation", max_steps=3)
+    env.reset(seed=0, options={"task": "use-thermometer"})
+    obs, reward, terminated, truncated, info = env.step("focus on agent")
+    assert terminated and not info["won"] and info["end_reason"] == "failed", obs
+    assert reward < 0 and info["score"] < 0
+    env.max_steps = 3
     try:
-        env.reset(seed=0)
-        obs, reward, terminated, truncated, info = env.step("focus on agent")
-        assert terminated and not info["won"] and info["end_reason"] == "failed", obs
-        assert reward < 0 and info["score"] < 0
         env.reset(seed=0)
         for _ in range(3):
             *_, truncated, info = env.step("look around")
         assert truncated and info["end_reason"] == "max_steps"
     finally:
-        env.close()
+        env.max_steps = None
 
 
 def test_killed_jvm_raises_a_jvm_error_and_the_next_reset_recovers(env):
@@ -110,13 +110,14 @@ def test_killed_jvm_raises_a_jvm_error_and_the_next_reset_recovers(env):
 
 
 def test_hung_jvm_is_killed_after_the_read_timeout():
-    sim = Simulator(read_timeout=4.0)
+    sim = Simulator()
     try:
+        sim.set_read_timeout(1.0)
         os.kill(sim.pid, signal.SIGSTOP)
         started = time.monotonic()
         with pytest.raises(ScienceWorldJVMError, match="stopped answering"):
             sim.task_description()
-        assert time.monotonic() - started < 15
+        assert time.monotonic() - started < 5
         assert sim.process.wait(timeout=5) == -signal.SIGKILL
     finally:
         sim.close()
@@ -124,7 +125,7 @@ def test_hung_jvm_is_killed_after_the_read_timeout():
 
 def test_pool_group_reset_is_identical_and_a_dead_jvm_is_recorded_then_recovered():
     pool_mod = pytest.importorskip("turnrl.envs.pool", reason="the env pool is not in this checkout")
-    kwargs = {"task": QUICK_TASK, "split": "test"}
+    kwargs = {"task": QUICK_TASK, "split": "test", "expert": False}
     with pool_mod.make_pool("turnrl/ScienceWorld-v0", 2, backend="subprocess", env_kwargs=kwargs) as pool:
         (obs0, info0), (obs1, info1) = pool.reset(seeds=[11, 11])
         assert obs0 == obs1 and info0["state_key"] == info1["state_key"]  # two JVMs, one start
@@ -133,7 +134,7 @@ def test_pool_group_reset_is_identical_and_a_dead_jvm_is_recorded_then_recovered
         assert len(jvms) == 2
         jvms[0].kill()
         jvms[0].wait(5)
-        results = pool.step([info0["expert_action"], info1["expert_action"]])
+        results = pool.step(["look around", "look around"])
         ended = [r for r in results if r.truncated]
         assert len(ended) == 1 and "ScienceWorldJVMError" in ended[0].info["end_reason"]
         assert "JVM" in ended[0].info["end_reason"]
