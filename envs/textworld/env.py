@@ -49,6 +49,8 @@ from turnrl.envs.textworld.challenges import GameSpec, challenge_name, difficult
 
 REWARDS = ("score", "normalized", "won")
 EPISODE_SETTINGS = ("challenge", "difficulty", "split", "n_games", "game", "reward")
+DEFAULTS: dict[str, Any] = dict(challenge="tw-treasure_hunter", difficulty="medium", split="train", n_games=100,
+                                game=None, reward="score")
 MAX_COMMAND_BYTES = 197  # Jericho's input buffer; longer input would be cut, possibly mid-character
 META_VERBS = frozenset({"restart", "restore", "save", "quit", "q", "undo", "script", "unscript", "transcript",
                         "noscript", "verbose", "brief", "superbrief", "normal", "notify"})
@@ -82,9 +84,10 @@ def normalize_command(text: str) -> str:
 class TextWorldEnv(TextEnv):
     """One generated TextWorld game at a time; see the module docstring for settings and info."""
 
-    def __init__(self, challenge: str = "tw-treasure_hunter", difficulty: str | int = "medium",
-                 split: str = "train", n_games: int = 100, game: int | None = None, reward: str = "score",
-                 expert: bool = True, cache_dir: str | os.PathLike | None = None, render_mode: str | None = None):
+    def __init__(self, challenge: str = DEFAULTS["challenge"], difficulty: str | int = DEFAULTS["difficulty"],
+                 split: str = DEFAULTS["split"], n_games: int = DEFAULTS["n_games"], game: int | None = None,
+                 reward: str = DEFAULTS["reward"], expert: bool = True, cache_dir: str | os.PathLike | None = None,
+                 render_mode: str | None = None):
         super().__init__(render_mode=render_mode)
         self.defaults = self._checked(dict(challenge=challenge, difficulty=difficulty, split=split,
                                            n_games=n_games, game=game, reward=reward))
@@ -98,9 +101,24 @@ class TextWorldEnv(TextEnv):
         self._admissible: frozenset[str] = frozenset()
         self._done = True
 
+    @classmethod
+    def list_tasks(cls, options: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Reset options for every game of the pool the settings describe (whole-pool evaluation).
+
+        `options` are env kwargs or episode settings (others, e.g. `cache_dir`, are ignored); each
+        returned dict can be passed to `reset(options=...)` and names its game as `task_id`.
+        """
+        given = {k: v for k, v in (options or {}).items() if k in EPISODE_SETTINGS}
+        settings = cls._checked(given, DEFAULTS)
+        pool = range(settings["n_games"]) if settings["game"] is None else [settings["game"]]
+        return [{"challenge": settings["challenge"], "difficulty": settings["difficulty"], "split": settings["split"],
+                 "game": i, "task_id": GameSpec(settings["challenge"], settings["difficulty"], settings["split"], i).name}
+                for i in pool]
+
     # -- settings ---------------------------------------------------------------------------
-    def _checked(self, options: dict[str, Any], base: dict[str, Any] | None = None) -> dict[str, Any]:
-        """`options` over `base`, validated; difficulty is re-read when the challenge changes."""
+    @staticmethod
+    def _checked(options: dict[str, Any], base: dict[str, Any] | None = None) -> dict[str, Any]:
+        """`options` over `base`, validated (a difficulty must exist for the challenge it ends up with)."""
         unknown = set(options) - set(EPISODE_SETTINGS)
         if unknown:
             raise ValueError(f"unknown TextWorld options {sorted(unknown)}; known: {list(EPISODE_SETTINGS)}")
@@ -108,9 +126,10 @@ class TextWorldEnv(TextEnv):
         out["challenge"] = challenge_name(out["challenge"])
         out["difficulty"] = difficulty_name(out["challenge"], out["difficulty"])
         out["split"] = split_name(out["split"])
-        if not isinstance(out["n_games"], int) or out["n_games"] < 1:
+        if isinstance(out["n_games"], bool) or not isinstance(out["n_games"], int) or out["n_games"] < 1:
             raise ValueError(f"n_games must be a positive int, got {out['n_games']!r}")
-        if out["game"] is not None and not (isinstance(out["game"], int) and out["game"] >= 0):
+        if out["game"] is not None and (isinstance(out["game"], bool) or not isinstance(out["game"], int)
+                                        or out["game"] < 0):
             raise ValueError(f"game must be a non-negative int pool index or None, got {out['game']!r}")
         if out["reward"] not in REWARDS:
             raise ValueError(f"unknown TextWorld reward {out['reward']!r}; known: {list(REWARDS)}")

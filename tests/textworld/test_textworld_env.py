@@ -107,6 +107,17 @@ def test_registered_variants_and_options(make_tw):
         env.reset(options={"challenge": "treasure", "difficulty": 31})
     with pytest.raises(ValueError, match="unknown TextWorld challenge"):
         make_tw(challenge="zork")
+    with pytest.raises(ValueError, match="n_games must be"):
+        env.reset(options={"n_games": 0})
+
+
+def test_list_tasks_names_every_game_of_the_pool():
+    from turnrl.envs.textworld.env import DEFAULTS, TextWorldEnv
+
+    tasks = TextWorldEnv.list_tasks({"challenge": "coin", "n_games": 3, "cache_dir": "/unused"})
+    assert [t["task_id"] for t in tasks] == [f"tw-coin_collector/medium-train/game-0000{i}" for i in range(3)]
+    options = {k: v for k, v in tasks[2].items() if k != "task_id"}  # what `turnrl eval --all-tasks` resets with
+    assert TextWorldEnv._checked(options, DEFAULTS)["game"] == 2
 
 
 @pytest.mark.parametrize("reward", ["score", "normalized", "won"])
