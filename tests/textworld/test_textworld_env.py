@@ -51,6 +51,21 @@ def test_same_seed_same_trajectory_across_env_copies(make_tw):
     assert play(make_tw(), 4, "random")["game"] != first["game"]  # the seed picks the game
 
 
+def test_interleaved_envs_in_one_process_do_not_share_engine_state(make_tw):
+    alone = [play(make_tw(), seed, "random")["obs"] for seed in (0, 1)]
+    envs, rngs = [make_tw(), make_tw()], [np.random.default_rng(seed) for seed in (0, 1)]
+    starts = [env.reset(seed=seed) for env, seed in zip(envs, (0, 1))]
+    together, infos, done = [[obs] for obs, _ in starts], [info for _, info in starts], [False, False]
+    while not all(done):  # one step of each in turn, as an in-process pool does
+        for i, env in enumerate(envs):
+            if not done[i]:
+                actions = infos[i]["admissible_actions"]
+                obs, _, terminated, truncated, infos[i] = env.step(actions[int(rngs[i].integers(len(actions)))])
+                together[i].append(obs)
+                done[i] = terminated or truncated
+    assert together == alone
+
+
 def test_group_reset_gives_identical_starts(make_tw):
     starts = [make_tw().reset(seed=11) for _ in range(4)]
     assert all(obs == starts[0][0] and info == starts[0][1] for obs, info in starts)
