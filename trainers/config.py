@@ -15,6 +15,7 @@ import yaml
 LOSS_AGGREGATIONS = ("token-mean", "seq-mean-token-mean", "seq-mean-token-sum")
 KL_ESTIMATORS = ("k1", "k2", "k3")
 POLICY_MODES = ("score", "generate")
+PROMPTS = ("default", "compact")
 
 
 @dataclass
@@ -47,6 +48,7 @@ class TrainConfig:
     top_p: float = 1.0
     max_new_tokens: int = 64
     history_window: int = 2
+    prompt: str = "default"  # default: the env family's template (agents.prompts); compact: minimal text
     max_prompt_tokens: int = 1024
     policy_batch_size: int = 16
 
@@ -58,6 +60,7 @@ class TrainConfig:
 
     # ---- optimisation ----
     iterations: int = 100
+    time_limit_s: float | None = None  # stop starting new iterations after this much wall time
     lr: float = 1e-5
     weight_decay: float = 0.0
     adam_betas: tuple[float, float] = (0.9, 0.999)
@@ -90,6 +93,7 @@ class TrainConfig:
         self.adam_betas = tuple(self.adam_betas)  # YAML gives a list
         checks = [
             (self.policy_mode in POLICY_MODES, f"policy_mode must be one of {POLICY_MODES}"),
+            (self.prompt in PROMPTS, f"prompt must be one of {PROMPTS}"),
             (self.loss_agg in LOSS_AGGREGATIONS, f"loss_agg must be one of {LOSS_AGGREGATIONS}"),
             (self.kl_estimator in KL_ESTIMATORS, f"kl_estimator must be one of {KL_ESTIMATORS}"),
             (self.group_size >= 1 and self.tasks_per_iter >= 1, "group_size and tasks_per_iter must be >= 1"),

@@ -27,7 +27,7 @@ from turnrl.trainers.checkpoint import latest_checkpoint, load_checkpoint, save_
 from turnrl.trainers.config import TrainConfig
 from turnrl.trainers.losses import entropy_from_logits, ppo_loss
 from turnrl.trainers.metrics import MetricsLogger, plot_curves
-from turnrl.trainers.policy import ScoringPolicy, load_model, pick_device, pick_dtype
+from turnrl.trainers.policy import COMPACT_TEMPLATE, ScoringPolicy, load_model, pick_device, pick_dtype
 from turnrl.rollout import TaskSpec, collect, summarize
 from turnrl.types import Trajectory, group_trajectories
 
@@ -92,6 +92,8 @@ class Trainer:
                                                          max_new_tokens=c.max_new_tokens),
                                  history_window=c.history_window, max_prompt_tokens=c.max_prompt_tokens,
                                  batch_size=c.policy_batch_size)
+        if c.prompt == "compact" and isinstance(self.policy, ScoringPolicy):
+            self.policy.template = COMPACT_TEMPLATE
         params = [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(params, lr=c.lr, betas=c.adam_betas, weight_decay=c.weight_decay)
         warmup = max(c.warmup_iterations, 0)
@@ -255,8 +257,11 @@ class Trainer:
         if main:
             (self.out_dir / "config.yaml").write_text(c.to_yaml(), encoding="utf-8")
         history = []
+        started = time.perf_counter()
         try:
             for it in range(start, c.iterations):
+                if c.time_limit_s is not None and time.perf_counter() - started > c.time_limit_s:
+                    break
                 self.iteration = it
                 metrics = self.train_iteration()
                 if c.eval_every and (it + 1) % c.eval_every == 0:

@@ -21,8 +21,13 @@ import torch
 from turnrl.agents.hf import HFPolicy
 from turnrl.agents.logprobs import response_logprobs_list
 from turnrl.agents.parsing import CLOSE, OPEN
-from turnrl.agents.prompts import fit_prompt_ids
+from turnrl.agents.prompts import PromptTemplate, fit_prompt_ids
 from turnrl.types import AgentInput, AgentOutput
+
+
+# Fewer prompt tokens for small models trained on CPU: the task, observation and admissible
+# actions stay, the family's prose goes.
+COMPACT_TEMPLATE = PromptTemplate(system="Play the text game.", setting="Choose one admissible action.")
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -50,6 +55,7 @@ class ScoringPolicy(HFPolicy):
 
     name = "hf-score"
     length_normalize: bool = True  # rank by mean token log-prob, so short commands are not favoured a priori
+    template: PromptTemplate | None = None  # None: the env family's template
 
     def act(self, inputs: list[AgentInput]) -> list[AgentOutput]:
         outputs: list[AgentOutput | None] = [None] * len(inputs)
@@ -60,8 +66,8 @@ class ScoringPolicy(HFPolicy):
             for i, out in zip(free, generated):
                 outputs[i] = out
         if scored:
-            prompts = [fit_prompt_ids(self.tokenizer, inputs[i], self.history_window, self.max_prompt_tokens).ids
-                       for i in scored]
+            prompts = [fit_prompt_ids(self.tokenizer, inputs[i], self.history_window, self.max_prompt_tokens,
+                                      self.template).ids for i in scored]
             for i, out in zip(scored, self.sample([inputs[i].admissible_actions for i in scored], prompts)):
                 outputs[i] = out
         return [o for o in outputs if o is not None]
