@@ -67,21 +67,21 @@ def test_list_tasks_gives_reset_options_for_every_game(env):
 
 
 def test_seed_picks_the_same_game_and_start(env):
-    first = [env.reset(seed=s)[1]["game"] for s in (7, 8, 7)]
-    assert first[0] == first[2]
     obs_a, info_a = env.reset(seed=7)
     other = make(expert="none")
     obs_b, info_b = other.reset(seed=7)
     assert (obs_a, info_a["state_key"], info_a["admissible_actions"]) == (obs_b, info_b["state_key"], info_b["admissible_actions"])
     for action in info_a["admissible_actions"][:3]:
         assert env.step(action)[0] == other.step(action)[0]
+    other.reset(seed=8)  # another game in between: the engine is reloaded, the start is not changed
+    assert other.reset(seed=7) == (obs_a, info_a)
     other.close()
 
 
 def test_group_reset_gives_identical_first_observations():
-    members = [make(task_types="clean") for _ in range(3)]
+    members = [make(task_types="clean") for _ in range(2)]
     starts = [m.reset(seed=42, options={"reward": "gigpo10"}) for m in members]
-    assert len({obs for obs, _ in starts}) == 1
+    assert starts[0][0] == starts[1][0]
     assert len({(i["game"], i["state_key"], i["expert_action"]) for _, i in starts}) == 1
     for m in members:
         m.close()
