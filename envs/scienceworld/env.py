@@ -20,6 +20,13 @@ agent is on it (None once it leaves it or with `expert=False`).
 tree: the true state (see `state.py`); `state_key="observation"` uses the observation text
 instead and saves the ~10 ms the tree costs per step.
 
+Determinism: the same seed and options give the same start state (same observation and state
+key, also across JVMs). Some engine dynamics are random beyond that: pollination and offspring
+in the genetics and plant tasks, and electrical propagation can light a bulb a tick earlier or
+later. With `expert=True` each episode follows the engine's own flow (load with gold path, then
+its reset), so the gold path matches the run; with `expert=False` each episode is a fresh load,
+which is cheaper.
+
 The env starts its own JVM at the first reset, reuses it across resets, and closes it in
 `close()`, when garbage collected and at interpreter exit. If the JVM dies or hangs, `reset` and
 `step` raise `ScienceWorldJVMError`; the next `reset` starts a fresh JVM.
@@ -60,7 +67,6 @@ class ScienceWorldTextEnv(TextEnv):
         self.max_steps = None if max_steps is None else int(max_steps)
         self.read_timeout, self.java_opts = read_timeout, tuple(java_opts)
         self.simulator: Simulator | None = None  # started at the first reset
-        self._gold_cache: dict[tuple[str, int, str], list[str]] = {}
         self._episode: dict[str, Any] = {}
         self._gold: list[str] = []
         self._gold_next: int | None = None  # index of the next gold action; None once off the path
@@ -101,14 +107,6 @@ class ScienceWorldTextEnv(TextEnv):
                              f"({variations[0]}..{variations[-1]})")
         return task, variation
 
-    def _gold_path(self, sim: Simulator, task: str, variation: int, simplifications: str) -> list[str]:
-        """The engine's gold path for a variation, generated once per simulator (seconds each)."""
-        key = (task, variation, simplifications)
-        if key not in self._gold_cache:
-            sim.load_variation(task, variation, simplifications, True)
-            self._gold_cache[key] = sim.gold_actions()
-        return self._gold_cache[key]
-
     def _simulator(self) -> Simulator:
         if self.simulator is None or not self.simulator.alive:
             if self.simulator is not None:
@@ -123,10 +121,19 @@ class ScienceWorldTextEnv(TextEnv):
         task, variation = self._pick(settings)
         sim = self._simulator()
         simplifications = settings["simplifications"]
-        self._gold = self._gold_path(sim, task, variation, simplifications) if self.expert else []
-        # A fresh load is the clean start: cheaper than the engine's reset (which reloads and
-        # regenerates the gold path), and its reset leaves electrical state behind across episodes.
-        sim.load_variation(task, variation, simplifications, False)
+        if self.expert:
+            # The engine's own flow (load with gold path, then its reset): some tasks are random
+            # (pollination in the genetics tasks), and the gold path only holds for the run it
+            # was generated with, which the engine's reset replays.
+            held = (sim.taskName, sim.variationIdx, sim.simplificationStr, sim.goldPathGenerated)
+            if held != (task, variation, simplifications, True):
+                sim.load_variation(task, variation, simplifications, True)
+            sim.restart_episode()
+            self._gold = sim.gold_actions()
+        else:
+            # Without an expert a fresh load is the cheaper clean start (no gold path to regenerate).
+            sim.load_variation(task, variation, simplifications, False)
+            self._gold = []
         first = sim.step_once("look around")  # ScienceWorld's own first move (as its reset does)
         self._episode = {"task_name": task, "task_id": TASK_IDS[task], "variation": variation,
                          "split": settings["split"], "simplifications": settings["simplifications"],
