@@ -122,7 +122,7 @@ def collect(pool: Any, agent: Any, tasks: list[TaskSpec], group_size: int = 1, m
     done: list[_Episode] = []
     slots: list[_Episode | None] = [None] * pool.num_envs
     env_id = getattr(pool, "env_id", None)
-    with _progress(progress, total, env_id) as advance:
+    with _Progress(progress, total, env_id) as advance:
         while queue or any(slots):
             _start(pool, slots, queue, agent, env_id)
             running = [i for i, ep in enumerate(slots) if ep is not None]
@@ -160,7 +160,7 @@ def _start(pool: Any, slots: list[_Episode | None], queue: deque[_Episode], agen
         slots[i] = ep
 
 
-class _progress:
+class _Progress:
     """A rich progress bar over finished episodes (a no-op when disabled)."""
 
     def __init__(self, enabled: bool, total: int, label: str | None):

@@ -52,10 +52,14 @@ def registered_id(env_id: str) -> str:
 
 def ended_result(reason: str, last: tuple[str, dict[str, Any]] | None = None) -> StepResult:
     """The result for a slot whose episode the pool had to end (crash, timeout, env exception):
-    truncated, zero reward, the last observation seen if any, and the reason in `end_reason`."""
+    truncated, zero reward, the last observation seen if any, and the reason in `end_reason`.
+
+    `valid` stays True: the agent's action was never judged, and marking it invalid would charge
+    the agent (invalid-action penalties, invalid rates) for an infrastructure failure."""
     obs, info = last if last is not None else ("", {})
     info = dict(info)
-    info.update(end_reason=reason, valid=False, invalid_reason=reason, admissible_actions=[])
+    info.pop("invalid_reason", None)
+    info.update(end_reason=reason, valid=True, admissible_actions=[], expert_action=None)
     return StepResult(obs, 0.0, False, True, info)
 
 

@@ -75,6 +75,7 @@ def test_env_that_kills_its_process_mid_rollout_keeps_all_other_trajectories(toy
     broken, _ = differ[0]
     assert broken.truncated and not broken.won and broken.steps[-1].action == "crash"
     assert broken.end_reason.startswith("worker crashed: process") and "exit" in broken.end_reason
+    assert broken.steps[-1].valid  # an infrastructure failure is not charged to the agent as invalid
 
 
 def test_hung_worker_times_out_and_pool_carries_on(toy_env_id):
