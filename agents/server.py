@@ -3,20 +3,24 @@
 Endpoints: `GET /health`, `GET /v1/models`, `POST /v1/chat/completions`. Besides the standard
 fields, each choice carries `token_ids` and the response carries `prompt_token_ids`, so clients
 can stay token-in, token-out over HTTP; `logprobs: true` returns the raw (temperature 1) model
-log-probs of the generated tokens. One model serves requests one at a time (a lock around
-generation): this is a test and demo server, not a throughput server; use vLLM for that.
+log-probs of the generated tokens. Requests that arrive together are generated as one batch
+(`RequestBatcher`: one worker thread owns the model), so concurrent clients share the batched
+speed-up; it remains a test and demo server, use vLLM for throughput serving.
 """
 from __future__ import annotations
 
+import queue
 import threading
 import time
 import uuid
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, Field, field_validator
 
-from turnrl.agents.generation import SamplingParams
+from turnrl.agents.generation import Generation, SamplingParams
 from turnrl.agents.hf import HFPolicy
 from turnrl.agents.prompts import render_ids
 
@@ -50,10 +54,64 @@ class ChatRequest(BaseModel):
         return [v] if isinstance(v, str) else list(v or [])
 
 
+@dataclass
+class _Job:
+    prompts: list[list[int]]
+    sampling: SamplingParams
+    seed: int | None
+    done: Future = field(default_factory=Future)
+
+
+class RequestBatcher:
+    """Collects the requests waiting at one moment and generates those with equal sampling as one batch."""
+
+    def __init__(self, policy: HFPolicy, max_batch: int = 32):
+        self.policy = policy
+        self.max_batch = max_batch
+        self.jobs: queue.Queue[_Job] = queue.Queue()
+        threading.Thread(target=self._loop, name="turnrl-serve-batcher", daemon=True).start()
+
+    def submit(self, prompts: list[list[int]], sampling: SamplingParams, seed: int | None = None) -> list[Generation]:
+        job = _Job(prompts, sampling, seed)
+        self.jobs.put(job)
+        return job.done.result()
+
+    def _loop(self) -> None:
+        while True:
+            waiting = [self.jobs.get()]
+            while len(waiting) < self.max_batch:
+                try:
+                    waiting.append(self.jobs.get_nowait())
+                except queue.Empty:
+                    break
+            seeded = [j for j in waiting if j.seed is not None]  # a seed makes a request run on its own
+            by_sampling: dict[SamplingParams, list[_Job]] = {}
+            for j in waiting:
+                if j.seed is None:
+                    by_sampling.setdefault(j.sampling, []).append(j)
+            for group in [*by_sampling.values(), *([j] for j in seeded)]:
+                self._run(group)
+
+    def _run(self, group: list[_Job]) -> None:
+        try:
+            if group[0].seed is not None:
+                import torch
+
+                torch.manual_seed(group[0].seed)
+            gens = self.policy.generate([p for j in group for p in j.prompts], group[0].sampling)
+        except Exception as e:  # the request fails, the server stays up
+            for j in group:
+                j.done.set_exception(e)
+            return
+        for j in group:
+            j.done.set_result(gens[: len(j.prompts)])
+            gens = gens[len(j.prompts):]
+
+
 def create_app(policy: HFPolicy, model_name: str, max_prompt_tokens: int = 4096) -> FastAPI:
     """The FastAPI app serving `policy` under the model id `model_name`."""
     app = FastAPI(title="turnrl serve")
-    lock = threading.Lock()
+    batcher = RequestBatcher(policy)
 
     @app.get("/health")
     def health() -> dict[str, str]:
@@ -76,12 +134,10 @@ def create_app(policy: HFPolicy, model_name: str, max_prompt_tokens: int = 4096)
         sampling = SamplingParams(temperature=req.temperature, top_p=req.top_p, top_k=req.top_k,
                                   max_new_tokens=req.max_completion_tokens or req.max_tokens or 256,
                                   stop=tuple(req.stop))
-        with lock:
-            if req.seed is not None:
-                import torch
-
-                torch.manual_seed(req.seed)
-            gens = policy.generate([prompt] * req.n, sampling)
+        try:
+            gens = batcher.submit([prompt] * req.n, sampling, req.seed)
+        except Exception as e:
+            raise HTTPException(500, f"generation failed: {type(e).__name__}: {e}") from e
         choices = []
         for i, g in enumerate(gens):
             choice: dict[str, Any] = {"index": i, "message": {"role": "assistant", "content": g.text},

@@ -53,9 +53,32 @@ def _stop(proc: subprocess.Popen) -> None:
 
 @pytest.fixture()
 def server(tiny_dir):
+    """`turnrl serve` as its own process, so the test can kill it."""
     proc, url = _start_server(tiny_dir)
     yield proc, url
     _stop(proc)
+
+
+@pytest.fixture()
+def app_url(tiny_dir):
+    """The same app under uvicorn in a thread of this process (no second torch start-up)."""
+    import uvicorn
+
+    from turnrl.agents.hf import HFPolicy
+    from turnrl.agents.server import create_app
+
+    policy = HFPolicy.from_pretrained(tiny_dir, device="cpu")
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(policy, str(tiny_dir)), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/v1"
+    server.should_exit = True
+    thread.join(timeout=10)
 
 
 def _inputs(n: int) -> list[AgentInput]:
@@ -63,10 +86,10 @@ def _inputs(n: int) -> list[AgentInput]:
                        env_id="turnrl/TextWorld-v0") for i in range(n)]
 
 
-def test_client_gets_exact_ids_and_raw_logprobs_over_http(server, tiny_dir):
+def test_client_gets_exact_ids_and_raw_logprobs_over_http(app_url, tiny_dir):
     from transformers import AutoModelForCausalLM
 
-    _, url = server
+    url = app_url
     with OpenAIPolicy(url, sampling=SamplingParams(temperature=0.8, max_new_tokens=12), concurrency=4) as policy:
         assert policy.model == str(tiny_dir)
         outs = policy.act(_inputs(6))
@@ -88,9 +111,10 @@ def test_client_gets_exact_ids_and_raw_logprobs_over_http(server, tiny_dir):
 
 def test_server_stopped_mid_run_gives_a_clear_error_without_hanging(server):
     proc, url = server
-    policy = OpenAIPolicy(url, sampling=SamplingParams(max_new_tokens=400, stop=()), concurrency=4, timeout=5,
+    with OpenAIPolicy(url, sampling=SamplingParams(max_new_tokens=2)) as probe:
+        assert len(probe.act(_inputs(1))[0].response_ids) <= 2  # the server works
+    policy = OpenAIPolicy(url, sampling=SamplingParams(max_new_tokens=400, stop=()), concurrency=4, timeout=30,
                           max_retries=1, backoff=0.1)
-    policy.act(_inputs(1))  # the server works
     result: dict[str, BaseException | None] = {}
 
     def run() -> None:
@@ -104,7 +128,7 @@ def test_server_stopped_mid_run_gives_a_clear_error_without_hanging(server):
     thread.start()
     time.sleep(0.5)
     proc.kill()
-    thread.join(timeout=30)
+    thread.join(timeout=60)  # a killed server resets or refuses connections: no timeout is needed
     assert not thread.is_alive(), "client hung after the server died"
     assert isinstance(result["error"], PolicyServerError) and "failed after 2 attempts" in str(result["error"])
     with pytest.raises(PolicyServerError, match="ConnectError"):
@@ -118,3 +142,20 @@ def test_unreachable_server_fails_fast():
     with pytest.raises(PolicyServerError, match="failed after 2 attempts"):
         policy.act(_inputs(2))
     assert time.monotonic() - start < 10
+
+
+def test_batcher_returns_each_request_its_own_generations(tiny_policy):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from turnrl.agents.server import RequestBatcher
+
+    greedy = SamplingParams(temperature=0, max_new_tokens=8, stop=())
+    prompts = [[1, 5 + i, 9, 7 + 2 * i] for i in range(6)]
+    expected = [g.response_ids for g in tiny_policy.generate(prompts, greedy)]
+    batcher = RequestBatcher(tiny_policy)
+    with ThreadPoolExecutor(6) as pool:
+        got = list(pool.map(lambda p: batcher.submit([p, p], greedy), prompts))
+    assert [[g.response_ids for g in gens] for gens in got] == [[e, e] for e in expected]
+    with pytest.raises(ValueError, match="empty prompt"):
+        batcher.submit([[]], greedy)
+    assert batcher.submit([prompts[0]], greedy)[0].response_ids == expected[0]  # still serving after a failure
