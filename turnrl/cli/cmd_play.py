@@ -29,11 +29,12 @@ def resolve(text: str, admissible: list[str] | None) -> str:
     return text
 
 
-def show(console: Any, obs: str, info: dict[str, Any]) -> None:
+def show(console: Any, obs: str, info: dict[str, Any], with_task: bool = False) -> None:
+    """The observation and numbered admissible actions (and the task, at the start of an episode)."""
     from rich.markup import escape
 
     console.print(f"\n{escape(obs)}")
-    if info.get("task"):
+    if with_task and info.get("task") and str(info["task"]) not in obs:
         console.print(f"[dim]task: {escape(str(info['task']))}[/dim]")
     actions = info.get("admissible_actions")
     if actions:
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     seed = args.seed
     try:
         obs, info = env.reset(seed=seed)
-        show(console, obs, info)
+        show(console, obs, info, with_task=True)
         total = 0.0
         while True:
             try:
@@ -70,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
             if text.strip() == ":reset":
                 seed += 1
                 (obs, info), total = env.reset(seed=seed), 0.0
-                show(console, obs, info)
+                show(console, obs, info, with_task=True)
                 continue
             try:
                 obs, reward, terminated, truncated, info = env.step(resolve(text, info.get("admissible_actions")))
