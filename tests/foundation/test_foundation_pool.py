@@ -119,6 +119,11 @@ def test_bad_reset_options_raise_in_the_caller_and_pool_survives(toy_env_id):
         assert len(pool.reset([1, 2])) == 2
 
 
+def test_env_that_cannot_be_built_in_a_worker_raises_its_error_here(toy_env_id):
+    with pytest.raises(TypeError, match="colour"):
+        make_pool(toy_env_id, 2, backend="subprocess", env_kwargs={"colour": "red"})
+
+
 def test_misuse_gives_clear_errors(toy_env_id):
     with pytest.raises(ValueError, match="unknown pool backend"):
         make_pool(toy_env_id, 2, backend="threads")
