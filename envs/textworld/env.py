@@ -71,9 +71,15 @@ def request_infos(expert: bool) -> textworld.EnvInfos:
                               objective=True, policy_commands=expert)
 
 
-def facts_key(state: textworld.GameState) -> str:
-    """SHA-1 of the sorted facts of TextWorld's state tracker: equal iff the logical state is equal."""
-    return hashlib.sha1("\n".join(sorted(map(str, state["_facts"]))).encode()).hexdigest()
+def facts_key(state: textworld.GameState, names: dict[Any, str] | None = None) -> str:
+    """SHA-1 of the sorted facts of TextWorld's state tracker: equal iff the logical state is equal.
+
+    Spelling a fact out (`str`) is most of the cost; `names` memoises it across the steps of a game.
+    """
+    names = {} if names is None else names
+    texts = [names.get(fact) or names.setdefault(fact, str(fact)) for fact in state["_facts"]]
+    texts.sort()
+    return hashlib.sha1("\n".join(texts).encode()).hexdigest()
 
 
 def normalize_command(text: str) -> str:
@@ -99,6 +105,7 @@ class TextWorldEnv(TextEnv):
         self._loaded: str | None = None
         self._state: textworld.GameState | None = None
         self._admissible: frozenset[str] = frozenset()
+        self._fact_names: dict[Any, str] = {}  # memo for facts_key, per game
         self._done = True
 
     @classmethod
@@ -191,7 +198,7 @@ class TextWorldEnv(TextEnv):
             "admissible_actions": list(admissible),
             "won": bool(state["won"]),
             "valid": valid,
-            "state_key": facts_key(state),
+            "state_key": facts_key(state, self._fact_names),
             "obs_key": obs,
             "task": state["objective"],
             "game": self.game_spec.name,
@@ -211,6 +218,8 @@ class TextWorldEnv(TextEnv):
                 self._engine = textworld.start(path, request_infos(self.expert))
             elif self._loaded != path:
                 self._engine.load(path)
+        if self._loaded != path:
+            self._fact_names.clear()
         self._loaded = path
 
     def close(self) -> None:
