@@ -4,7 +4,7 @@ Settings are constructor kwargs, each overridable per episode in `reset(options=
 `task` (None = all 30; a name such as "boil", an id such as "1-1", comma-separated names or a
 list), `split` ("train" | "dev" | "test", ScienceWorld's own variation split), `variation` (an
 engine variation index inside that split; otherwise the seed picks one) and `simplifications`
-(ScienceWorld's string, e.g. "easy"). The seed picks the task (when several are allowed) and the
+(ScienceWorld's string, e.g. "easy") and `expert` (generate the gold path). The seed picks the task (when several are allowed) and the
 variation from `self.np_random`, so the same seed and options start every group member, on any
 backend, in the identical state.
 
@@ -14,7 +14,7 @@ action-object combinations the engine returns with that step; reward is the scor
 focusing on the wrong object) terminates the episode as a loss (`end_reason` "failed"). Text the
 parser cannot map to an action gets the engine's "No known action matches that input." and
 `valid=False`. `info["expert_action"]` is the next action of the engine's gold path while the
-agent is on it (None once it leaves it or with `expert=False`).
+agent is on it (None once it leaves it, or with `expert=False`).
 
 `state_key` (`state_key="tree"`, the default) is a canonical hash of the engine's full object
 tree: the true state (see `state.py`); `state_key="observation"` uses the observation text
@@ -41,7 +41,7 @@ from turnrl.envs.scienceworld.engine import (DEFAULT_JAVA_OPTS, UNKNOWN_ACTION, 
 from turnrl.envs.scienceworld.state import state_key as tree_state_key
 from turnrl.envs.scienceworld.tasks import TASK_IDS, list_tasks, split_name, task_names, variation_splits
 
-SETTINGS = ("task", "split", "variation", "simplifications")
+SETTINGS = ("task", "split", "variation", "simplifications", "expert")
 STATE_KEYS = ("tree", "observation")
 
 __all__ = ["ScienceWorldTextEnv", "ScienceWorldJVMError", "list_tasks"]
@@ -62,8 +62,8 @@ class ScienceWorldTextEnv(TextEnv):
         if max_steps is not None and int(max_steps) < 1:
             raise ValueError(f"max_steps must be >= 1 or None, got {max_steps!r}")
         self.defaults = self._checked(dict(task=task, split=split, variation=variation,
-                                           simplifications=simplifications))
-        self.expert, self.state_key_mode = bool(expert), state_key
+                                           simplifications=simplifications, expert=expert))
+        self.state_key_mode = state_key
         self.max_steps = None if max_steps is None else int(max_steps)
         self.read_timeout, self.java_opts = read_timeout, tuple(java_opts)
         self.simulator: Simulator | None = None  # started at the first reset
@@ -90,6 +90,8 @@ class ScienceWorldTextEnv(TextEnv):
                 out["variation"] = int(out["variation"])
             except (TypeError, ValueError):
                 raise ValueError(f"variation must be an integer, got {out['variation']!r}") from None
+        if "expert" in out and not isinstance(out["expert"], bool):
+            raise ValueError(f"expert must be True or False, got {out['expert']!r}")
         if "simplifications" in out and not isinstance(out["simplifications"], str):
             raise ValueError(f"simplifications must be a comma-separated string, got {out['simplifications']!r}")
         return out
@@ -121,7 +123,7 @@ class ScienceWorldTextEnv(TextEnv):
         task, variation = self._pick(settings)
         sim = self._simulator()
         simplifications = settings["simplifications"]
-        if self.expert:
+        if settings["expert"]:
             # The engine's own flow (load with gold path, then its reset): some tasks are random
             # (pollination in the genetics tasks), and the gold path only holds for the run it
             # was generated with, which the engine's reset replays.

@@ -30,6 +30,6 @@ def no_java_left_behind():
 def env():
     from turnrl.envs.scienceworld.env import ScienceWorldTextEnv
 
-    e = ScienceWorldTextEnv(task=QUICK_TASK, split="train")
+    e = ScienceWorldTextEnv(task=QUICK_TASK, split="train", expert=False)  # tests opt in per reset
     yield e
     e.close()

@@ -35,7 +35,7 @@ def test_same_seed_same_start_and_seeds_pick_train_variations(env):
     first = env.reset(seed=7)
     again = env.reset(seed=7)
     assert first[0] == again[0]
-    for key in ("variation", "state_key", "task", "admissible_actions", "expert_action"):
+    for key in ("variation", "state_key", "task", "admissible_actions"):
         assert first[1][key] == again[1][key]
     other = env.reset(seed=8)[1]  # 150 train variations: another seed picks another one
     assert other["variation"] != first[1]["variation"]
@@ -43,7 +43,7 @@ def test_same_seed_same_start_and_seeds_pick_train_variations(env):
 
 
 def test_expert_wins_with_score_delta_rewards(env):
-    obs, info = env.reset(seed=0, options={"split": "test", "variation": 225})
+    obs, info = env.reset(seed=0, options={"split": "test", "variation": 225, "expert": True})
     assert info["task"].startswith("Your task is to find a(n) non-living thing")
     total, steps = 0.0, 0
     while not info["won"]:
@@ -60,12 +60,15 @@ def test_expert_wins_with_score_delta_rewards(env):
 
 
 def test_leaving_the_gold_path_clears_the_expert_and_wrong_variation_is_refused(env):
-    _, info = env.reset(seed=1)
+    _, info = env.reset(seed=1, options={"expert": True})
     assert info["expert_action"] is not None
     _, _, _, _, info = env.step("look at agent")
     assert info["expert_action"] is None
     with pytest.raises(ValueError, match="not in its 'train' split"):
         env.reset(seed=0, options={"variation": 225})
+    with pytest.raises(ValueError, match="expert must be True or False"):
+        env.reset(seed=0, options={"expert": "yes"})
+    assert env.reset(seed=1)[1]["expert_action"] is None  # the env's default: no gold path
 
 
 @pytest.mark.parametrize("action", ["fly to mars", "", "   ", "x" * (1 << 20), "look\x00around"],
