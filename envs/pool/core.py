@@ -155,7 +155,7 @@ class EnvPool(ABC):
         check_actions(actions, self.num_envs)
         return self._step(list(actions))
 
-    def __enter__(self) -> "EnvPool":
+    def __enter__(self) -> EnvPool:
         return self
 
     def __exit__(self, *exc: object) -> None:

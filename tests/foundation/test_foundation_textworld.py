@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import warnings
 
-import gymnasium as gym
 import pytest
 
-pytest.importorskip("textworld", reason="needs the `textworld` extra")
+from turnrl.agents.scripted import ExpertAgent, RandomAgent
+from turnrl.envs.pool import make_env, make_pool
+from turnrl.rollout import TaskSpec, collect, summarize
 
-from turnrl.agents.scripted import ExpertAgent, RandomAgent  # noqa: E402
-from turnrl.envs.pool import make_env, make_pool  # noqa: E402
-from turnrl.rollout import TaskSpec, collect, summarize  # noqa: E402
+pytest.importorskip("textworld", reason="needs the `textworld` extra")
 
 ENV_ID = "turnrl/TextWorld-v0"
 KWARGS = {"n_games": 2}  # two games, generated once into the cache

@@ -55,9 +55,9 @@ def test_step_limit_truncates_with_end_reason_and_resets(toy_env_id):
 def test_recorder_appends_finished_and_interrupted_episodes(toy_env_id, tmp_path):
     path = tmp_path / "episodes.jsonl"
     env = EpisodeRecorder(StepLimit(make_env(toy_env_id), 3), path)
-    obs, info = env.reset(seed=4)
+    _, info = env.reset(seed=4)
     while True:
-        obs, reward, terminated, truncated, info = env.step(info["expert_action"])
+        _, _, terminated, truncated, info = env.step(info["expert_action"])
         if terminated or truncated:
             break
     env.reset(seed=5)
