@@ -1,6 +1,8 @@
 """Registers `turnrl/TextWorld-v0` and one id per TextWorld challenge (string entry points only).
 
-`TextWorld-v0` is Treasure Hunter at medium difficulty; the variants fix the challenge, and
+`TextWorld-v0` is Treasure Hunter at medium difficulty (10 rooms, closed doors and containers, and
+a wrong pick loses; its games generate in about a second, the fastest of the four at this level,
+which matters when every new seed may need a new game); the variants fix the challenge, and
 `difficulty=`, `split=`, `n_games=` stay env kwargs (or per-episode `reset` options). Each id
 carries a step limit (Gymnasium's `TimeLimit`, truncation) well above the expert's path length.
 """
