@@ -2,7 +2,8 @@
 
 Both sides play the same actions (the engine's gold path of one variation) in the same run:
 1. in-process: steps/s of the library, of turnrl with tree state keys (default) and with
-   observation state keys; overhead ratio = library steps/s / turnrl steps/s (target <= 1.10);
+   observation state keys, episodes interleaved so machine load falls on all three alike;
+   overhead ratio = library steps/s / turnrl steps/s (target <= 1.10);
 2. two workers: the library in two processes against turnrl's 2-worker subprocess pool;
 3. JVM start time and resident memory (RSS of the java process) per env.
 
@@ -31,46 +32,75 @@ def gold_path(task: str, variation: int) -> list[str]:
         env.close()
 
 
+class LibraryDriver:
+    """The library driven as its README shows: load, reset, step."""
+
+    def __init__(self, task: str, variation: int):
+        from scienceworld import ScienceWorldEnv
+
+        started = time.perf_counter()
+        self.env = ScienceWorldEnv("", envStepLimit=10**9)
+        self.start_s = time.perf_counter() - started
+        self.task, self.variation = task, variation
+
+    def reset(self) -> None:
+        self.env.load(self.task, self.variation, "")
+        self.env.reset()
+
+    def step(self, action: str) -> None:
+        self.env.step(action)
+
+    def rss_mb(self) -> float:
+        return psutil.Process(self.env._gateway.java_process.pid).memory_info().rss / 2**20
+
+    def close(self) -> None:
+        self.env.close()
+
+
+class TurnrlDriver:
+    def __init__(self, task: str, variation: int, state_key: str):
+        from turnrl.envs.scienceworld.env import ScienceWorldTextEnv
+
+        self.env = ScienceWorldTextEnv(task=task, split="test", variation=variation, expert=False,
+                                       state_key=state_key)
+        self.env.reset(seed=0)  # starts the JVM
+        self.start_s = self.env.simulator.start_seconds
+
+    def reset(self) -> None:
+        self.env.reset(seed=0)
+
+    def step(self, action: str) -> None:
+        self.env.step(action)
+
+    def rss_mb(self) -> float:
+        return psutil.Process(self.env.simulator.pid).memory_info().rss / 2**20
+
+    def close(self) -> None:
+        self.env.close()
+
+
+def interleaved(drivers: dict, actions: list[str], episodes: int) -> dict[str, float]:
+    """Stepping seconds per driver, episodes run in rotating order so machine load hits all alike."""
+    seconds = dict.fromkeys(drivers, 0.0)
+    names = list(drivers)
+    for e in range(episodes):
+        for name in names[e % len(names):] + names[:e % len(names)]:
+            d = drivers[name]
+            d.reset()
+            t = time.perf_counter()
+            for a in actions:
+                d.step(a)
+            seconds[name] += time.perf_counter() - t
+    return seconds
+
+
 def library_run(task: str, variation: int, actions: list[str], episodes: int) -> dict[str, float]:
-    """Steps/s of the library driven as its README shows: load, reset, step."""
-    from scienceworld import ScienceWorldEnv
-
-    started = time.perf_counter()
-    env = ScienceWorldEnv("", envStepLimit=10**9)
-    start_s = time.perf_counter() - started
+    d = LibraryDriver(task, variation)
     try:
-        step_s = 0.0
-        for _ in range(episodes):
-            env.load(task, variation, "")
-            env.reset()
-            t = time.perf_counter()
-            for a in actions:
-                env.step(a)
-            step_s += time.perf_counter() - t
-        rss = psutil.Process(env._gateway.java_process.pid).memory_info().rss
+        s = interleaved({"library": d}, actions, episodes)["library"]
     finally:
-        env.close()
-    return {"steps": episodes * len(actions), "step_seconds": step_s, "jvm_start_s": start_s, "jvm_rss_mb": rss / 2**20}
-
-
-def turnrl_run(task: str, variation: int, actions: list[str], episodes: int, state_key: str) -> dict[str, float]:
-    from turnrl.envs.scienceworld.env import ScienceWorldTextEnv
-
-    env = ScienceWorldTextEnv(task=task, split="test", variation=variation, expert=False, state_key=state_key)
-    try:
-        step_s = 0.0
-        for _ in range(episodes):
-            env.reset(seed=0)
-            t = time.perf_counter()
-            for a in actions:
-                env.step(a)
-            step_s += time.perf_counter() - t
-        assert env.simulator is not None
-        rss = psutil.Process(env.simulator.pid).memory_info().rss
-        start_s = env.simulator.start_seconds
-    finally:
-        env.close()
-    return {"steps": episodes * len(actions), "step_seconds": step_s, "jvm_start_s": start_s, "jvm_rss_mb": rss / 2**20}
+        d.close()
+    return {"steps": episodes * len(actions), "step_seconds": s}
 
 
 def _library_worker(args: tuple) -> dict[str, float]:
@@ -108,21 +138,26 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--task", default=TASK)
     p.add_argument("--variation", type=int, default=VARIATION)
-    p.add_argument("--episodes", type=int, default=2)
+    p.add_argument("--episodes", type=int, default=3)
     args = p.parse_args()
     actions = gold_path(args.task, args.variation)
     print(f"task {args.task} variation {args.variation}: {len(actions)} gold actions x {args.episodes} episodes; "
           f"cpus {os.cpu_count()}, load avg {os.getloadavg()[0]:.2f}")
 
-    lib = library_run(args.task, args.variation, actions, args.episodes)
-    lib_sps = lib["steps"] / lib["step_seconds"]
-    print(f"\n[in-process]            steps/s   ratio (library/turnrl)   JVM start s   JVM RSS MB")
-    print(f"library ScienceWorldEnv {lib_sps:8.2f}   {'1.00':>22}   {lib['jvm_start_s']:11.2f}   {lib['jvm_rss_mb']:10.0f}")
-    for mode in ("tree", "observation"):
-        r = turnrl_run(args.task, args.variation, actions, args.episodes, mode)
-        sps = r["steps"] / r["step_seconds"]
-        print(f"turnrl state_key={mode:<11} {sps:6.2f}   {lib_sps / sps:22.2f}   {r['jvm_start_s']:11.2f}   "
-              f"{r['jvm_rss_mb']:10.0f}")
+    drivers = {"library ScienceWorldEnv": LibraryDriver(args.task, args.variation),
+               "turnrl state_key=tree": TurnrlDriver(args.task, args.variation, "tree"),
+               "turnrl state_key=observation": TurnrlDriver(args.task, args.variation, "observation")}
+    try:
+        seconds = interleaved(drivers, actions, args.episodes)
+        steps = args.episodes * len(actions)
+        lib_sps = steps / seconds["library ScienceWorldEnv"]
+        print(f"\n[in-process, interleaved]      steps/s   overhead ratio (library/turnrl)   JVM start s   JVM RSS MB")
+        for name, d in drivers.items():
+            sps = steps / seconds[name]
+            print(f"{name:<30} {sps:7.2f}   {lib_sps / sps:32.2f}   {d.start_s:11.2f}   {d.rss_mb():10.0f}")
+    finally:
+        for d in drivers.values():
+            d.close()
 
     lib2, wall = library_two_processes(args.task, args.variation, actions, args.episodes)
     print(f"\n[2 workers]             steps/s   ratio (library/turnrl)")
