@@ -258,10 +258,12 @@ class Trainer:
             (self.out_dir / "config.yaml").write_text(c.to_yaml(), encoding="utf-8")
         history = []
         started = time.perf_counter()
+        last = 0.0  # duration of the previous iteration: do not start one that would overrun the limit
         try:
             for it in range(start, c.iterations):
-                if c.time_limit_s is not None and time.perf_counter() - started > c.time_limit_s:
+                if c.time_limit_s is not None and time.perf_counter() - started + last > c.time_limit_s:
                     break
+                began = time.perf_counter()
                 self.iteration = it
                 metrics = self.train_iteration()
                 if c.eval_every and (it + 1) % c.eval_every == 0:
@@ -275,6 +277,7 @@ class Trainer:
                     save_checkpoint(self.out_dir / "checkpoints", it, self.model, self.optimizer, self.scheduler,
                                     c.to_dict(), self.rng, c.keep_checkpoints)
                 dd.barrier(self.world)
+                last = time.perf_counter() - began
         finally:
             if logger is not None:
                 logger.close()

@@ -14,12 +14,12 @@ Two parametrisations of an LLM agent, both trained by the same token-level loss:
 """
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import torch
 
 from turnrl.agents.hf import HFPolicy
-from turnrl.agents.logprobs import response_logprobs_list
 from turnrl.agents.parsing import CLOSE, OPEN
 from turnrl.agents.prompts import PromptTemplate, fit_prompt_ids
 from turnrl.types import AgentInput, AgentOutput
@@ -76,26 +76,47 @@ class ScoringPolicy(HFPolicy):
         return list(self.tokenizer.encode(f"{OPEN}{action}{CLOSE}", add_special_tokens=False)) + self.eos_ids[:1]
 
     @torch.no_grad()
+    def candidate_logprobs(self, prompt: list[int], candidates: list[list[int]]) -> list[list[float]]:
+        """Raw token log-probs of each candidate after `prompt`; the prompt is encoded once and its
+        KV cache shared by all candidates (right-padded, so positions continue from the prompt)."""
+        device = self.device
+        out = self.model(input_ids=torch.tensor([prompt], device=device), use_cache=True)
+        cache_key = _cache_argument(self.model)
+        first = torch.log_softmax(out.logits[0, -1].float(), dim=-1)
+        n, width = len(candidates), max(len(c) for c in candidates)
+        ids = torch.full((n, width), self.pad_id, dtype=torch.long, device=device)
+        for k, c in enumerate(candidates):
+            ids[k, : len(c)] = torch.tensor(c, device=device)
+        mask = (torch.arange(width, device=device)[None, :] < torch.tensor([len(c) for c in candidates],
+                                                                             device=device)[:, None]).long()
+        cache = out[cache_key]
+        cache.batch_repeat_interleave(n)
+        attention = torch.cat([torch.ones((n, len(prompt)), dtype=torch.long, device=device), mask], dim=1)
+        logits = self.model(input_ids=ids, attention_mask=attention, **{cache_key: cache}).logits.float()
+        rest = torch.log_softmax(logits[:, :-1], dim=-1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+        lps = torch.cat([first[ids[:, 0]][:, None], rest], dim=1).cpu()
+        return [lps[k, : len(c)].tolist() for k, c in enumerate(candidates)]
+
     def sample(self, candidates: list[list[str]], prompts: list[list[int]]) -> list[AgentOutput]:
-        flat_prompts, flat_ids, owner = [], [], []
-        for k, (prompt, actions) in enumerate(zip(prompts, candidates)):
-            for a in actions:
-                flat_prompts.append(prompt)
-                flat_ids.append(self.candidate_ids(a))
-                owner.append(k)
-        lps = response_logprobs_list(self.model, flat_prompts, flat_ids, self.pad_id, batch_size=self.batch_size)
-        outputs, start = [], 0
-        for k, actions in enumerate(candidates):
-            seq = torch.tensor([sum(lp) / (len(lp) if self.length_normalize else 1)
-                                for lp in lps[start:start + len(actions)]], dtype=torch.float64)
+        """One sampled admissible action per prompt (see the class docstring)."""
+        outputs = []
+        for prompt, actions in zip(prompts, candidates):
+            ids = [self.candidate_ids(a) for a in actions]
+            lps = self.candidate_logprobs(list(prompt), ids)
+            seq = torch.tensor([sum(lp) / (len(lp) if self.length_normalize else 1) for lp in lps],
+                               dtype=torch.float64)
             t = self.sampling.temperature
             choice = int(seq.argmax()) if t == 0 else int(torch.multinomial(torch.softmax(seq / t, 0), 1))
-            j = start + choice
             outputs.append(AgentOutput(action=actions[choice], raw_text=f"{OPEN}{actions[choice]}{CLOSE}",
-                                       prompt_ids=list(prompts[k]), response_ids=flat_ids[j],
-                                       response_logprobs=lps[j]))
-            start += len(actions)
+                                       prompt_ids=list(prompt), response_ids=ids[choice],
+                                       response_logprobs=lps[choice]))
         return outputs
+
+
+def _cache_argument(model: torch.nn.Module) -> str:
+    """The KV-cache keyword: `cache` in recent transformers, `past_key_values` before."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model  # under peft
+    return "cache" if "cache" in inspect.signature(base.forward).parameters else "past_key_values"
 
 
 def load_model(model_spec: str, device: torch.device, dtype: torch.dtype, lora: dict[str, Any] | None = None):
