@@ -1,8 +1,8 @@
 """ALFWorld's TextWorld engine and experts, wrapped the way ALFWorld's own text env wraps them.
 
-`start_game` builds the same wrapper stack as `AlfredTWEnv.init_env` (TextWorld's PDDL engine,
-`AlfredDemangler` for object names such as "desk 1", `AlfredInfos`); one stack is kept per turnrl
-env and re-`load`ed when the game changes, because each stack owns a private copy of
+`new_engine` builds the wrapper stack of `AlfredTWEnv.init_env` (TextWorld's PDDL engine and
+`AlfredDemangler` for object names such as "desk 1"); one stack is kept per turnrl env and
+`load_game` puts the next game into it, because each stack owns a private copy of
 fast-downward's shared library (the library keeps global state, so copies cannot be shared).
 
 The experts are ALFWorld's: `HandcodedExpert` drives `HandCodedTWAgent` exactly as ALFWorld's
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import random
 import re
@@ -38,7 +39,8 @@ def _keep_alfworld_data_var() -> Iterator[None]:
 
 with _keep_alfworld_data_var():
     import textworld
-    from alfworld.agents.environment.alfred_tw_env import AlfredDemangler, AlfredInfos
+    from textworld.envs.pddl import PddlEnv
+    from alfworld.agents.environment.alfred_tw_env import AlfredDemangler
     from alfworld.agents.expert import HandCodedAgentFailed, HandCodedAgentTimeout, HandCodedTWAgent
 
 BANNER = re.compile(r"^\s*-= Welcome to TextWorld, ALFRED! =-\s*")
@@ -49,12 +51,22 @@ EXPERTS = ("handcoded", "planner", "none")
 def request_infos(expert: str) -> "textworld.EnvInfos":
     """What the engine computes each step: facts feed the hand-coded expert, the plan the planner."""
     return textworld.EnvInfos(won=True, admissible_commands=True, facts=expert == "handcoded",
-                              policy_commands=expert == "planner", extras=["gamefile"])
+                              policy_commands=expert == "planner")
 
 
-def start_game(game_file: str, expert: str) -> "textworld.core.Environment":
-    """A TextWorld env with ALFWorld's wrappers, loaded with `game_file`."""
-    return textworld.start(game_file, request_infos(expert), wrappers=[AlfredDemangler(), AlfredInfos])
+def new_engine(expert: str) -> "textworld.core.Environment":
+    """TextWorld's PDDL engine behind ALFWorld's name demangler ("desk 1", not "desk_bar__minus_...").
+
+    `AlfredInfos`, the other wrapper of `AlfredTWEnv`, only adds the game path to the state; the
+    env keeps that itself, so it is left out.
+    """
+    return AlfredDemangler(PddlEnv(request_infos(expert)))
+
+
+def load_game(env: "textworld.core.Environment", game_file: str) -> None:
+    """Loads a game from its parsed JSON (TextWorld's own loader leaves the file open)."""
+    with open(game_file) as f:
+        env.load(json.load(f))
 
 
 def set_expert_infos(env: "textworld.core.Environment", expert: str) -> None:

@@ -81,11 +81,10 @@ class ALFWorldEnv(TextEnv):
         self.game = self._pick_game(settings)
         expert = settings["expert"]
         if self._engine is None:
-            self._engine = engine.start_game(str(self.game.path), expert)
-            self._loaded = (str(self.game.path), expert)
-        elif self._loaded != (str(self.game.path), expert):
+            self._engine = engine.new_engine(expert)
+        if self._loaded != (str(self.game.path), expert):
             engine.set_expert_infos(self._engine, expert)
-            self._engine.load(str(self.game.path))
+            engine.load_game(self._engine, str(self.game.path))
             self._loaded = (str(self.game.path), expert)
         self._settings = settings
         self._state = self._engine.reset()
