@@ -115,7 +115,7 @@ def time_steps(root: Path, n_episodes: int, repeats: int) -> None:
             runs["env"].append(steps_per_second_env(episodes, expert, root, wrapped=False))
             runs["made"].append(steps_per_second_env(episodes, expert, root, wrapped=True))
         bare, env, made = (statistics.median(runs[k]) for k in ("bare", "env", "made"))
-        print(f"{str(expert):7s} {bare:16.0f} {env:13.0f} {bare / env:6.3f} {made:9.0f} {bare / made:6.3f}")
+        print(f"{expert!s:7s} {bare:16.0f} {env:13.0f} {bare / env:6.3f} {made:9.0f} {bare / made:6.3f}")
     print("ratio = bare steps/s over env steps/s (time per step relative to TextWorld alone; target <= 1.10)")
 
 

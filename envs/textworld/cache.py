@@ -26,12 +26,11 @@ import shutil
 import tempfile
 import threading
 import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
-
 import textworld
 from textworld.challenges import CHALLENGES as TW_CHALLENGES
 from textworld.generator import compile_game

@@ -89,7 +89,7 @@ def difficulty_name(challenge: str, difficulty: str | int) -> str:
     if isinstance(difficulty, str) and difficulty in DIFFICULTIES:
         return difficulty
     text = str(difficulty)
-    level = text[len("level"):] if text.startswith("level") else text
+    level = text.removeprefix("level")
     if challenge in _LEVEL_RANGE and level.isdigit():
         low, high = _LEVEL_RANGE[challenge]
         if not low <= int(level) <= high:

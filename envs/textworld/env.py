@@ -51,8 +51,8 @@ from turnrl.envs.textworld.challenges import GameSpec, challenge_name, difficult
 
 REWARDS = ("score", "normalized", "won")
 EPISODE_SETTINGS = ("challenge", "difficulty", "split", "n_games", "game", "reward")
-DEFAULTS: dict[str, Any] = dict(challenge="tw-treasure_hunter", difficulty="medium", split="train", n_games=100,
-                                game=None, reward="score")
+DEFAULTS: dict[str, Any] = {"challenge": "tw-treasure_hunter", "difficulty": "medium", "split": "train",
+                            "n_games": 100, "game": None, "reward": "score"}
 MAX_COMMAND_BYTES = 197  # Jericho's input buffer; longer input would be cut, possibly mid-character
 META_VERBS = frozenset({"restart", "restore", "save", "quit", "q", "undo", "script", "unscript", "transcript",
                         "noscript", "verbose", "brief", "superbrief", "normal", "notify"})
@@ -97,8 +97,8 @@ class TextWorldEnv(TextEnv):
                  reward: str = DEFAULTS["reward"], expert: bool = True, cache_dir: str | os.PathLike | None = None,
                  render_mode: str | None = None):
         super().__init__(render_mode=render_mode)
-        self.defaults = self._checked(dict(challenge=challenge, difficulty=difficulty, split=split,
-                                           n_games=n_games, game=game, reward=reward))
+        self.defaults = self._checked({"challenge": challenge, "difficulty": difficulty, "split": split,
+                                       "n_games": n_games, "game": game, "reward": reward})
         self.expert = bool(expert)
         self.cache_dir = cache_dir
         self.game_spec: GameSpec | None = None

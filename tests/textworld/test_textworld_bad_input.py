@@ -42,7 +42,7 @@ def test_interpreter_meta_commands_never_reach_the_engine(env, action):
 def test_inadmissible_command_gets_textworld_answer_and_valid_false(env):
     key = env.unwrapped._last_info["state_key"]
     obs, reward, terminated, _, info = env.step("xyzzy the frobozz")
-    assert "not a verb I recognise" in obs and not info["valid"]
+    assert "not a verb I recognise" in obs and not info["valid"] and (reward, terminated) == (0.0, False)
     assert info["invalid_reason"] == "not an admissible command" and info["state_key"] == key
     obs, _, _, _, info = env.step("  LOOK ")  # case and spacing do not make a command invalid
     assert info["valid"]
@@ -54,7 +54,7 @@ def test_step_after_the_end_is_invalid(env):
         _, _, terminated, truncated, info = env.step(info["expert_action"])
         if terminated or truncated:
             break
-    obs, _, terminated, _, info = env.step("look")
+    _, _, terminated, _, info = env.step("look")
     assert not info["valid"] and "episode has ended" in info["invalid_reason"] and not terminated
 
 
@@ -68,8 +68,8 @@ def test_step_before_reset_is_a_clear_error(make_tw):
                         st.sampled_from(["take", "go", "open", "drop", "examine"]).map(lambda v: v + " ")
                         .flatmap(lambda v: st.text(max_size=40).map(lambda t: v + t))))
 def test_any_text_gives_an_observation(env, action):
-    obs, reward, terminated, truncated, info = env.step(action)
-    assert isinstance(obs, str) and obs and isinstance(info["valid"], bool)
+    obs, reward, terminated, _, info = env.step(action)
+    assert isinstance(obs, str) and obs and isinstance(info["valid"], bool) and isinstance(reward, float)
     assert info["admissible_actions"] and isinstance(info["state_key"], str)
     if terminated:
         env.reset(seed=0)

@@ -28,8 +28,8 @@ def play(env, seed: int, policy: str, options: dict | None = None) -> dict:
         keys.append(info["state_key"])
         observations.append(obs)
         if terminated or truncated:
-            return dict(won=info["won"], steps=steps, rewards=rewards, keys=keys, obs=observations,
-                        truncated=truncated, game=info["game"])
+            return {"won": info["won"], "steps": steps, "rewards": rewards, "keys": keys, "obs": observations,
+                    "truncated": truncated, "game": info["game"]}
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -97,7 +97,7 @@ def test_expert_recovers_after_detour(make_tw):
     steps = 1
     while not info["won"] and steps < 40:
         assert info["expert_action"] in info["admissible_actions"]  # replanned from where we are
-        _, _, terminated, _, info = env.step(info["expert_action"])
+        info = env.step(info["expert_action"])[-1]
         steps += 1
     assert info["won"]
 
