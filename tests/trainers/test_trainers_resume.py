@@ -32,19 +32,19 @@ def run(config: TrainConfig, resume: bool = False) -> list[dict]:
 
 
 def test_resume_after_crash_reproduces_the_uninterrupted_run(tmp_path):
-    straight = run(small_config(tmp_path / "a", 3))
-    run(small_config(tmp_path / "b", 2))  # "crashes" after iteration 1 was checkpointed
+    straight = run(small_config(tmp_path / "a", 2))
+    run(small_config(tmp_path / "b", 1))  # "crashes" after iteration 0 was checkpointed
     ckpt_dir = tmp_path / "b" / "checkpoints"
     (ckpt_dir / ".ckpt-x.tmp").write_bytes(b"half a checkpoint")  # a save interrupted by kill -9
     with open(tmp_path / "b" / "metrics.jsonl", "a") as f:
-        f.write('{"iteration": 2, "success_rate": 0.')  # a torn metrics line
-    resumed = run(small_config(tmp_path / "b", 3), resume=True)
+        f.write('{"iteration": 1, "success_rate": 0.')  # a torn metrics line
+    resumed = run(small_config(tmp_path / "b", 2), resume=True)
     assert len(resumed) == 1
     for key in COMPARED:
-        assert resumed[0][key] == pytest.approx(straight[2][key], rel=1e-5, abs=1e-7), key
+        assert resumed[0][key] == pytest.approx(straight[1][key], rel=1e-5, abs=1e-7), key
     records = read_metrics(tmp_path / "b" / "metrics.jsonl")
-    assert [r["iteration"] for r in records] == [0, 1, 2]
-    assert [p.name for p in list_checkpoints(ckpt_dir)] == ["ckpt-000001.pt", "ckpt-000002.pt"]
+    assert [r["iteration"] for r in records] == [0, 1]
+    assert [p.name for p in list_checkpoints(ckpt_dir)] == ["ckpt-000000.pt", "ckpt-000001.pt"]
 
 
 def test_corrupt_checkpoint_is_a_clear_error(tmp_path):
@@ -83,3 +83,14 @@ def test_plot_curves_writes_a_png(tmp_path):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     (tmp_path / "m.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records) + '{"iter')
     assert len(read_metrics(tmp_path / "m.jsonl")) == 5
+
+
+def test_train_command_rejects_bad_configs(tmp_path, capsys):
+    from turnrl.cli import main
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("credit: grpo\nlearning_rate: 0.1\n")
+    assert main(["train", str(bad)]) == 2
+    assert "learning_rate" in capsys.readouterr().err
+    assert main(["train", str(tmp_path / "missing.yaml")]) == 2
+    assert main(["train", str(bad), "oops"]) == 2

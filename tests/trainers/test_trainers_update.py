@@ -113,3 +113,24 @@ def test_two_process_gloo_update_equals_one_process(tmp_path):
         assert torch.allclose(dp[name], p.detach(), atol=1e-5), name
         moved = max(moved, float((p.detach() - dict(start.model.named_parameters())[name].detach()).abs().max()))
     assert moved > 1e-3  # the update really changed the weights
+
+
+def test_lora_update_trains_only_the_adapter_and_checkpoints_only_it(tmp_path):
+    from turnrl.trainers.checkpoint import load_checkpoint, save_checkpoint
+
+    trainer = Trainer(tiny_config(lora=True, lora_r=4, lora_alpha=8, kl_coef=0.1, lr=5e-2))
+    rows = make_rows(trainer)
+    trainer.add_reference_logprobs(rows)  # base model with the adapters switched off
+    assert all(np.allclose(r.ref_logprobs, r.old_logprobs, atol=1e-4) for r in rows)  # LoRA B starts at zero
+    frozen = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if not p.requires_grad}
+    trainer.update(rows)
+    trainer.update(rows)
+    assert all(torch.equal(p, frozen[n]) for n, p in trainer.model.named_parameters() if n in frozen)
+    trainer.add_reference_logprobs(rows)  # the reference did not move with the adapter
+    assert all(np.allclose(r.ref_logprobs, r.old_logprobs, atol=1e-4) for r in rows)
+    path = save_checkpoint(tmp_path, 0, trainer.model, trainer.optimizer, trainer.scheduler, {})
+    saved = torch.load(path, weights_only=False)["model"]
+    assert saved and all("lora_" in k for k in saved)
+    fresh = Trainer(tiny_config(lora=True, lora_r=4, lora_alpha=8))
+    load_checkpoint(path, fresh.model, fresh.optimizer, fresh.scheduler)
+    assert np.allclose(sequence_logprobs(fresh, rows), sequence_logprobs(trainer, rows), atol=1e-5)
