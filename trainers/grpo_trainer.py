@@ -273,6 +273,8 @@ class Trainer:
                     logger.log(it, metrics)
                 if on_iteration is not None and main:
                     on_iteration(it, metrics)
+                elif c.progress and main:
+                    print(progress_line(it, c.iterations, metrics), flush=True)
                 if main and c.save_every and ((it + 1) % c.save_every == 0 or it + 1 == c.iterations):
                     save_checkpoint(self.out_dir / "checkpoints", it, self.model, self.optimizer, self.scheduler,
                                     c.to_dict(), self.rng, c.keep_checkpoints)
@@ -288,6 +290,16 @@ class Trainer:
                     if records:
                         plot_curves(records, self.out_dir / "curves.png", title=f"{c.env_id} / {c.credit}")
         return history
+
+
+def progress_line(it: int, total: int, m: dict[str, Any]) -> str:
+    line = (f"iter {it + 1}/{total}  success {m['success_rate']:.2f}  return {m['mean_return']:.2f}  "
+            f"len {m['mean_length']:.1f}  invalid {m['invalid_rate']:.2f}  kl {m['kl']:.4f}  "
+            f"clip {m['clip_fraction']:.3f}  grad {m['grad_norm']:.3f}  {m['tokens_per_s']:.0f} tok/s  "
+            f"(rollout {m['time_rollout']:.1f}s, credit {m['time_credit']:.2f}s, update {m['time_update']:.1f}s)")
+    if "eval_success_rate" in m:
+        line += f"  eval success {m['eval_success_rate']:.2f}"
+    return line
 
 
 def episode_stats(trajectories: list[Trajectory]) -> dict[str, float]:
