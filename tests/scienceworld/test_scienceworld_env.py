@@ -11,9 +11,24 @@ import gymnasium as gym
 import psutil
 import pytest
 
-from tests.scienceworld.conftest import QUICK_TASK, java_children
 from turnrl.envs.scienceworld.engine import UNKNOWN_ACTION, ScienceWorldJVMError, Simulator
 from turnrl.envs.scienceworld.env import ScienceWorldTextEnv
+
+# A quick task: its gold path is 7 moves and loads in ~0.3 s.
+QUICK_TASK = "find-non-living-thing"
+
+
+def java_children() -> list[psutil.Process]:
+    """JVMs started by this test process (directly or through pool workers)."""
+    return [p for p in psutil.Process().children(recursive=True) if p.name() == "java"]
+
+
+@pytest.fixture(scope="module")
+def env():
+    """One env (one JVM) for the module: JVM start and task loads are the slow part."""
+    e = ScienceWorldTextEnv(task=QUICK_TASK, split="train", expert=False)  # tests opt in per reset
+    yield e
+    e.close()
 
 
 def test_registered_id_builds_the_env_without_starting_a_jvm():
