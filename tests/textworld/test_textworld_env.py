@@ -158,3 +158,12 @@ def test_gymnasium_env_checker(make_tw):
     check_env(env, skip_render_check=True)
     obs, _ = env.reset(seed=1)
     assert env.render() == obs
+
+
+@pytest.mark.slow  # generates 12 games; the default-env tests above cover the same behaviour fast
+@pytest.mark.parametrize("difficulty", ["easy", "medium", "hard"])
+@pytest.mark.parametrize("env_id", ["turnrl/TextWorld-Coin-v0", "turnrl/TextWorld-Cooking-v0",
+                                    "turnrl/TextWorld-Treasure-v0", "turnrl/TextWorld-Simple-v0"])
+def test_expert_wins_every_challenge_and_difficulty(make_tw, env_id, difficulty):
+    episode = play(make_tw(env_id, difficulty=difficulty), 0, "expert")
+    assert episode["won"] and not episode["truncated"] and sum(episode["rewards"]) > 0
