@@ -27,4 +27,4 @@ def tiny_policy(tiny_dir: Path):
     from turnrl.agents.generation import SamplingParams
     from turnrl.agents.hf import HFPolicy
 
-    return HFPolicy.from_pretrained(tiny_dir, device="cpu", sampling=SamplingParams(max_new_tokens=24), seed=0)
+    return HFPolicy.from_pretrained(tiny_dir, device="cpu", sampling=SamplingParams(max_new_tokens=12), seed=0)

@@ -18,7 +18,7 @@ def _inputs(n: int) -> list[AgentInput]:
 
 
 def test_generated_ids_and_logprobs_match_a_separate_forward_pass(tiny_policy):
-    tiny_policy.with_sampling(temperature=0.7, top_p=0.9, max_new_tokens=20)
+    tiny_policy.with_sampling(temperature=0.7, top_p=0.9, max_new_tokens=12)
     outs = tiny_policy.act(_inputs(5))  # prompts of different lengths: left padding is exercised
     assert len({len(o.prompt_ids) for o in outs}) == 5
     reference = response_logprobs_list(tiny_policy.model, [o.prompt_ids for o in outs],
@@ -38,7 +38,7 @@ def test_logprobs_helper_keeps_the_graph_and_masks_padding(tiny_policy):
 
 
 def test_greedy_batched_equals_one_at_a_time(tiny_policy):
-    tiny_policy.with_sampling(temperature=0, max_new_tokens=16)
+    tiny_policy.with_sampling(temperature=0, max_new_tokens=8)
     xs = _inputs(4)
     batched = tiny_policy.act(xs)
     single = [tiny_policy.act([x])[0] for x in xs]
