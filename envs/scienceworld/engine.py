@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from py4j.java_gateway import GatewayParameters, JavaGateway, launch_gateway
-from py4j.protocol import Py4JError, Py4JJavaError, Py4JNetworkError
+from py4j.protocol import Py4JError, Py4JJavaError
 from scienceworld import ScienceWorldEnv
 from scienceworld.constants import BASEPATH, JAR_PATH
 
@@ -125,7 +125,7 @@ class Simulator(ScienceWorldEnv):
             return fn(*args)
         except Py4JJavaError:
             raise  # an exception thrown by the simulator's code: the JVM itself is fine
-        except (Py4JNetworkError, Py4JError, OSError) as e:
+        except Py4JError as e:  # incl. Py4JNetworkError: the connection broke or timed out
             try:  # a killed JVM closes its socket a moment before it can be reaped
                 code = self.process.wait(timeout=1.0)
             except subprocess.TimeoutExpired:

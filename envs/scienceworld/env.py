@@ -109,6 +109,11 @@ class ScienceWorldTextEnv(TextEnv):
                              f"({variations[0]}..{variations[-1]})")
         return task, variation
 
+    @property
+    def gold_path(self) -> list[str]:
+        """The engine's gold path for the current episode (empty with `expert=False`)."""
+        return list(self._gold)
+
     def _simulator(self) -> Simulator:
         if self.simulator is None or not self.simulator.alive:
             if self.simulator is not None:

@@ -31,7 +31,7 @@ def play(env: gym.Env, agent: ExpertAgent, options: dict[str, Any], max_steps: i
     obs, info = env.reset(seed=0, options=options)
     reset_seconds = time.perf_counter() - started
     history: list[tuple[str, str]] = []
-    total, end_reason, gold_length = 0.0, "max_steps", None
+    total, end_reason = 0.0, "max_steps"
     for t in range(max_steps):
         out = agent.act([AgentInput(observation=obs, task=info["task"], history=list(history),
                                     admissible_actions=info["admissible_actions"], step=t, info=info,
@@ -45,7 +45,7 @@ def play(env: gym.Env, agent: ExpertAgent, options: dict[str, Any], max_steps: i
         if terminated or truncated:
             end_reason = info.get("end_reason", "terminated" if terminated else "truncated")
             break
-    gold_length = len(env.unwrapped._gold)
+    gold_length = len(env.unwrapped.gold_path)
     return {"task_id": options["task_id"], "task": options["task"], "variation": options["variation"],
             "won": bool(info["won"]), "return": round(total, 4), "score": info["score"], "length": len(history),
             "gold_path_length": gold_length, "end_reason": end_reason,
