@@ -132,7 +132,7 @@ class RideSim:
         return self.now >= self.config.episode_minutes
 
     def _arrive(self, t: float) -> None:
-        """New orders for the minute starting at t (Poisson by the fitted rate and OD table)."""
+        """Orders requested during the minute before t, seen at t (Poisson by the fitted rate and OD table)."""
         cfg, city = self.config, self.city
         rate = cfg.orders_per_hour / 60.0 * city.rate_factor(cfg.start_minute + t, cfg.start_minute)
         n = int(self.rng.poisson(rate))
@@ -142,7 +142,7 @@ class RideSim:
         offsets = np.sort(self.rng.random(n))
         for cell, offset in zip(cells, offsets):
             o, d = divmod(int(cell), city.n_zones)
-            order = Order(len(self.orders), o, d, t + float(offset) * 0.999, float(city.minutes[o, d]), float(city.km[o, d]))
+            order = Order(len(self.orders), o, d, t - 1.0 + float(offset), float(city.minutes[o, d]), float(city.km[o, d]))
             self.orders.append(order)
             self.pending.append(order.id)
 
