@@ -53,15 +53,16 @@ def token_logprobs_and_entropy(model: torch.nn.Module, input_ids: torch.Tensor, 
 
 def drop_flat_groups(trajectories: list[Trajectory], advantages: np.ndarray) -> tuple[list[Trajectory], np.ndarray]:
     """Dynamic sampling: drops groups whose advantages are all zero (no learning signal)."""
-    keep, kept_adv, i = [], [], 0
+    per_traj = to_rows(trajectories).split(advantages) if trajectories else []
+    index = {id(t): i for i, t in enumerate(trajectories)}
+    keep: set[int] = set()
     for group in group_trajectories(trajectories):
-        n = sum(t.length for t in group)
-        adv = advantages[i:i + n]
-        i += n
-        if np.any(np.abs(adv) > 1e-8):
-            keep += group.trajectories
-            kept_adv.append(adv)
-    return keep, (np.concatenate(kept_adv) if kept_adv else np.zeros(0))
+        members = [index[id(t)] for t in group]
+        if any(np.any(np.abs(per_traj[i]) > 1e-8) for i in members):
+            keep.update(members)
+    kept = [i for i in range(len(trajectories)) if i in keep]
+    adv = np.concatenate([per_traj[i] for i in kept]) if kept else np.zeros(0)
+    return [trajectories[i] for i in kept], adv
 
 
 class Trainer:
@@ -87,7 +88,8 @@ class Trainer:
         policy_cls = ScoringPolicy if c.policy_mode == "score" else _generating_policy()
         from turnrl.agents.generation import SamplingParams
 
-        self.policy = policy_cls(self.model, self.tokenizer, device=self.device, mode="generate",
+        torch.manual_seed(c.seed + self.world.rank)  # ranks sample different rollouts from equal weights
+        self.policy = policy_cls(self.model, self.tokenizer, device=self.device, mode=c.policy_mode,
                                  sampling=SamplingParams(temperature=c.temperature, top_p=c.top_p,
                                                          max_new_tokens=c.max_new_tokens),
                                  history_window=c.history_window, max_prompt_tokens=c.max_prompt_tokens,
@@ -225,9 +227,8 @@ class Trainer:
         stats = self.update(rows)
         t3 = time.perf_counter()
         episodes = _global_episode_stats(episodes, self.world, self.device)
-        rollout_tokens = sum(len(r.response_ids) for r in rows)
         return {**episodes, **stats, "rows": len(rows), "time_rollout": t1 - t0, "time_credit": t2 - t1,
-                "time_update": t3 - t2, "tokens_per_s": (stats["update_tokens"] + rollout_tokens) / max(t3 - t0, 1e-9),
+                "time_update": t3 - t2, "tokens_per_s": stats["update_tokens"] / max(t3 - t0, 1e-9),  # trained tokens per wall second
                 "adv_abs_mean": float(np.abs(advantages).mean()) if len(advantages) else 0.0}
 
     def evaluate(self, n_tasks: int | None = None) -> dict[str, float]:

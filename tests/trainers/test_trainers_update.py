@@ -134,3 +134,17 @@ def test_lora_update_trains_only_the_adapter_and_checkpoints_only_it(tmp_path):
     fresh = Trainer(tiny_config(lora=True, lora_r=4, lora_alpha=8))
     load_checkpoint(path, fresh.model, fresh.optimizer, fresh.scheduler)
     assert np.allclose(sequence_logprobs(fresh, rows), sequence_logprobs(trainer, rows), atol=1e-5)
+
+
+def test_dynamic_sampling_drops_groups_without_signal():
+    from turnrl.trainers.grpo_trainer import drop_flat_groups
+    from turnrl.types import Step, Trajectory
+
+    def traj(group, n):
+        return Trajectory(task_id=group, group_id=group, steps=[Step("o", "a") for _ in range(n)])
+
+    trajs = [traj("a", 2), traj("b", 1), traj("a", 1), traj("b", 2)]  # groups interleaved on purpose
+    adv = np.array([0.0, 0.0, 0.5, 0.0, 0.0, 0.0])  # rows: a(2) b(1) a(1) b(2); only group b has signal
+    kept, kept_adv = drop_flat_groups(trajs, adv)
+    assert [t.group_id for t in kept] == ["b", "b"]
+    assert kept_adv.tolist() == [0.5, 0.0, 0.0]
