@@ -249,6 +249,11 @@ class Trainer:
         self.iteration = int(payload["iteration"]) + 1
         return self.iteration
 
+    def save(self, iteration: int) -> None:
+        if self.world.is_main:
+            save_checkpoint(self.out_dir / "checkpoints", iteration, self.model, self.optimizer, self.scheduler,
+                            self.config.to_dict(), self.rng, self.config.keep_checkpoints)
+
     def train(self, resume: bool = False, on_iteration: Callable[[int, dict], None] | None = None
               ) -> list[dict[str, Any]]:
         c = self.config
@@ -276,11 +281,12 @@ class Trainer:
                     on_iteration(it, metrics)
                 elif c.progress and main:
                     print(progress_line(it, c.iterations, metrics), flush=True)
-                if main and c.save_every and ((it + 1) % c.save_every == 0 or it + 1 == c.iterations):
-                    save_checkpoint(self.out_dir / "checkpoints", it, self.model, self.optimizer, self.scheduler,
-                                    c.to_dict(), self.rng, c.keep_checkpoints)
+                if c.save_every and ((it + 1) % c.save_every == 0 or it + 1 == c.iterations):
+                    self.save(it)
                 dd.barrier(self.world)
                 last = time.perf_counter() - began
+            if c.save_every and history and (self.iteration + 1) % c.save_every and self.iteration + 1 != c.iterations:
+                self.save(self.iteration)  # stopped early by the time limit: keep the last iteration
         finally:
             if logger is not None:
                 logger.close()
