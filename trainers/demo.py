@@ -13,6 +13,7 @@ own sampling, and the learning curves are saved as PNG. On CUDA the same code ru
 """
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -61,8 +62,12 @@ def run_demo(out_dir: str = "runs/demo", budget_s: float = 540.0, seed: int = 0,
     finally:
         trainer.close()
     elapsed = time.perf_counter() - start
+    cpu = time.process_time()
     curve = Path(out_dir) / "curves.png"
     print(f"success before training: {before['success_rate']:.1%}")
     print(f"success after  training: {after['success_rate']:.1%}  ({len(history)} iterations, {elapsed / 60:.1f} min)")
     print(f"learning curves: {curve}  metrics: {Path(out_dir) / 'metrics.jsonl'}")
-    return {"before": before, "after": after, "iterations": len(history), "seconds": elapsed, "curve": str(curve)}
+    print(f"process CPU time {cpu / 60:.1f} min; machine load average {os.getloadavg()[0]:.1f} "
+          f"(wall time grows with other work on the machine)")
+    return {"before": before, "after": after, "iterations": len(history), "seconds": elapsed, "cpu_seconds": cpu,
+            "curve": str(curve)}
