@@ -22,7 +22,8 @@ import json
 import os
 import random
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 
 @contextlib.contextmanager
@@ -39,22 +40,26 @@ def _keep_alfworld_data_var() -> Iterator[None]:
 
 with _keep_alfworld_data_var():
     import textworld
-    from textworld.envs.pddl import PddlEnv
     from alfworld.agents.environment.alfred_tw_env import AlfredDemangler
-    from alfworld.agents.expert import HandCodedAgentFailed, HandCodedAgentTimeout, HandCodedTWAgent
+    from alfworld.agents.expert import (
+        HandCodedAgentFailed,
+        HandCodedAgentTimeout,
+        HandCodedTWAgent,
+    )
+    from textworld.envs.pddl import PddlEnv
 
 BANNER = re.compile(r"^\s*-= Welcome to TextWorld, ALFRED! =-\s*")
 TASK_LINE = re.compile(r"Your task is to:\s*(.+?)\s*$", re.MULTILINE)
 EXPERTS = ("handcoded", "planner", "none")
 
 
-def request_infos(expert: str) -> "textworld.EnvInfos":
+def request_infos(expert: str) -> textworld.EnvInfos:
     """What the engine computes each step: facts feed the hand-coded expert, the plan the planner."""
     return textworld.EnvInfos(won=True, admissible_commands=True, facts=expert == "handcoded",
                               policy_commands=expert == "planner")
 
 
-def new_engine(expert: str) -> "textworld.core.Environment":
+def new_engine(expert: str) -> textworld.core.Environment:
     """TextWorld's PDDL engine behind ALFWorld's name demangler ("desk 1", not "desk_bar__minus_...").
 
     `AlfredInfos`, the other wrapper of `AlfredTWEnv`, only adds the game path to the state; the
@@ -63,13 +68,13 @@ def new_engine(expert: str) -> "textworld.core.Environment":
     return AlfredDemangler(PddlEnv(request_infos(expert)))
 
 
-def load_game(env: "textworld.core.Environment", game_file: str) -> None:
+def load_game(env: textworld.core.Environment, game_file: str) -> None:
     """Loads a game from its parsed JSON (TextWorld's own loader leaves the file open)."""
     with open(game_file) as f:
         env.load(json.load(f))
 
 
-def set_expert_infos(env: "textworld.core.Environment", expert: str) -> None:
+def set_expert_infos(env: textworld.core.Environment, expert: str) -> None:
     """Switch what an existing engine computes (takes effect at the next reset)."""
     env.request_infos.facts = expert == "handcoded"
     env.request_infos.policy_commands = expert == "planner"

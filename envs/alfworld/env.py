@@ -19,7 +19,14 @@ import os
 from typing import Any
 
 from turnrl.envs.alfworld import engine
-from turnrl.envs.alfworld.games import Game, find_game, list_games, list_tasks, parse_task_types, split_name
+from turnrl.envs.alfworld.games import (
+    Game,
+    find_game,
+    list_games,
+    list_tasks,
+    parse_task_types,
+    split_name,
+)
 from turnrl.envs.base import TextEnv
 
 REWARDS = {"success": 1.0, "gigpo10": 10.0}
@@ -35,8 +42,8 @@ class ALFWorldEnv(TextEnv):
                  data_dir: str | os.PathLike | None = None, reward: str = "success", expert: str = "handcoded",
                  expert_max_steps: int = 200, render_mode: str | None = None):
         super().__init__(render_mode=render_mode)
-        self.defaults = self._checked(dict(split=split, task_types=task_types, game=game, data_dir=data_dir,
-                                           reward=reward, expert=expert))
+        self.defaults = self._checked({"split": split, "task_types": task_types, "game": game,
+                                       "data_dir": data_dir, "reward": reward, "expert": expert})
         self.expert_max_steps = int(expert_max_steps)
         self.game: Game | None = None
         self._engine = None  # textworld env, created at the first reset

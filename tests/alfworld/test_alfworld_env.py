@@ -21,7 +21,7 @@ try:
 except FileNotFoundError as e:  # pragma: no cover - depends on the machine
     pytest.skip(f"ALFWorld data not found, set $TURNRL_DATA or $ALFWORLD_DATA: {e}", allow_module_level=True)
 
-from turnrl.envs.alfworld.env import ALFWorldEnv  # noqa: E402
+from turnrl.envs.alfworld.env import ALFWorldEnv
 
 # Short games of valid_unseen (the hand-coded expert wins them in a few steps).
 MUG_DESK = "pick_and_place_simple-Mug-None-Desk-308/trial_T20190908_125200_737896"
@@ -120,11 +120,11 @@ def test_bad_actions_never_crash(env):
 @pytest.mark.parametrize("reward,expert,value", [("success", "handcoded", 1.0), ("gigpo10", "planner", 10.0)])
 def test_experts_win_with_the_chosen_reward(reward, expert, value):
     env = make(reward=reward, expert=expert)
-    obs, info = env.reset(seed=0, options={"game": MUG_DESK})
+    _, info = env.reset(seed=0, options={"game": MUG_DESK})
     rewards = []
     for _ in range(30):
         assert info["expert_action"] in info["admissible_actions"]
-        obs, r, terminated, truncated, info = env.step(info["expert_action"])
+        _, r, terminated, _, info = env.step(info["expert_action"])
         rewards.append(r)
         if terminated:
             break
