@@ -1,0 +1,110 @@
+"""Configuration of an offline run: one flat dataclass, every default written down, loadable from YAML.
+
+Same conventions as `trainers.config.TrainConfig` (unknown keys are errors, `key=value` overrides).
+OREO defaults follow the paper (beta 0.03, alpha 0.01 token-level / 0.1 step-level); learning rates
+are scaled for the small CPU models this suite trains by default.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+METHODS = ("oreo", "dpo", "simpo", "bc")
+OREO_VARIANTS = ("token", "step")
+
+
+@dataclass
+class OfflineConfig:
+    # ---- data ----
+    dataset: str = ""  # directory written by `turnrl collect` (or a trajectories JSONL)
+    env_id: str = "turnrl/TextWorld-Coin-v0"  # for prompts and evaluation
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    method: str = "oreo"
+
+    # ---- policy ----
+    model: str = "tiny"  # tiny | smollm2 | local checkpoint dir (also the value model's backbone)
+    value_model: str | None = None  # None: same as `model`
+    device: str = "auto"
+    dtype: str = "auto"
+    prompt: str = "compact"  # compact | default (the env family's template)
+    history_window: int = 2
+    max_prompt_tokens: int = 1024
+
+    # ---- optimisation ----
+    iterations: int = 100  # optimiser steps
+    batch_trajectories: int = 8  # trajectories (DPO, SimPO: pairs) per step
+    lr: float = 5e-6
+    value_lr: float = 5e-6
+    weight_decay: float = 0.0
+    max_grad_norm: float = 1.0
+
+    # ---- OREO ----
+    beta: float = 0.03
+    alpha: float | None = None  # KL coefficient; None: 0.01 (token) or 0.1 (step)
+    oreo_variant: str = "token"
+
+    # ---- DPO / SimPO ----
+    dpo_beta: float = 0.1
+    simpo_beta: float = 2.0
+    simpo_gamma: float = 1.0
+    max_pairs_per_task: int = 8
+
+    # ---- evaluation, logging, checkpoints ----
+    eval_tasks: int = 16
+    eval_every: int = 0  # iterations; 0: only at the end
+    eval_temperature: float = 0.0  # of the scoring policy's candidate softmax; 0 = greedy
+    eval_k: int = 0  # > 0: also evaluate value-guided selection with K samples (OREO only)
+    eval_seed_offset: int = 1_000_000_000
+    max_steps: int = 20
+    num_envs: int = 4
+    out_dir: str = "runs/offline"
+    save_every: int = 0
+    keep_checkpoints: int = 2
+    tensorboard: bool = False
+    plot: bool = True
+    progress: bool = True
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.method in METHODS, f"method must be one of {METHODS}"),
+            (self.oreo_variant in OREO_VARIANTS, f"oreo_variant must be one of {OREO_VARIANTS}"),
+            (self.prompt in ("compact", "default"), "prompt must be compact or default"),
+            (self.iterations >= 0 and self.batch_trajectories >= 1, "iterations >= 0, batch_trajectories >= 1"),
+            (self.lr > 0 and self.value_lr > 0 and self.max_grad_norm > 0, "learning rates and max_grad_norm > 0"),
+            (self.beta > 0, "beta must be > 0"),
+            (self.eval_k >= 0 and self.max_steps >= 1, "eval_k >= 0, max_steps >= 1"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(f"invalid OfflineConfig: {message}")
+
+    @property
+    def kl_coef(self) -> float:
+        if self.alpha is not None:
+            return self.alpha
+        return 0.1 if self.oreo_variant == "step" else 0.01
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "OfflineConfig":
+        if not isinstance(values, dict):
+            raise ValueError(f"a config must be a mapping of settings, got {type(values).__name__}")
+        unknown = sorted(set(values) - {f.name for f in dataclasses.fields(cls)})
+        if unknown:
+            raise ValueError(f"unknown config keys {unknown}; see turnrl.trainers.offline.config.OfflineConfig")
+        return cls(**values)
+
+    @classmethod
+    def from_yaml(cls, path: str | Path, overrides: dict[str, Any] | None = None) -> "OfflineConfig":
+        try:
+            values = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as e:
+            raise ValueError(f"{path}: not valid YAML ({e})") from e
+        return cls.from_dict({**values, **(overrides or {})})
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
