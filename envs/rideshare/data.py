@@ -9,6 +9,7 @@ shapefile's own planar projection and converts to WGS84 with pyproj.
 from __future__ import annotations
 
 import io
+import itertools
 import struct
 import urllib.request
 import zipfile
@@ -60,7 +61,7 @@ def shapefile_polygons(shp: bytes) -> list[list[np.ndarray]]:
         n_parts, n_points = struct.unpack("<2i", body[36:44])
         parts = list(struct.unpack(f"<{n_parts}i", body[44:44 + 4 * n_parts])) + [n_points]
         points = np.frombuffer(body, "<f8", 2 * n_points, 44 + 4 * n_parts).reshape(-1, 2)
-        polygons.append([points[a:b] for a, b in zip(parts[:-1], parts[1:])])
+        polygons.append([points[a:b] for a, b in itertools.pairwise(parts)])
     return polygons
 
 

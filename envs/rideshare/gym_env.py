@@ -13,7 +13,6 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-
 from turnrl.envs.rideshare.city import City
 from turnrl.envs.rideshare.features import N_FEATURES
 from turnrl.envs.rideshare.offers import RideShareCore
@@ -21,14 +20,14 @@ from turnrl.envs.rideshare.sim import RideConfig
 
 
 class DispatchEnv(gym.Env):
-    metadata = {"render_modes": []}
+    metadata = {"render_modes": []}  # noqa: RUF012 (Gymnasium API)
 
     def __init__(self, config: RideConfig | dict | None = None, max_pairs: int = 8192,
                  city: City | None = None, data_dir: str | Path | None = None):
         config = RideConfig(**config) if isinstance(config, dict) else config
         self.core = RideShareCore(config, city, data_dir)
         self.max_pairs = int(max_pairs)
-        n_ids = max(self.core.config.n_vehicles, 1 << 20)
+        n_ids = np.iinfo(np.int64).max
         self.observation_space = gym.spaces.Dict({
             "features": gym.spaces.Box(-np.inf, np.inf, (self.max_pairs, N_FEATURES), np.float32),
             "vehicle": gym.spaces.Box(0, n_ids, (self.max_pairs,), np.int64),

@@ -7,13 +7,11 @@ minute (`infos[agent]["conflict"]`). Each vehicle's reward is its own match rewa
 """
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 from pettingzoo import ParallelEnv
-
 from turnrl.envs.rideshare.city import City
 from turnrl.envs.rideshare.features import N_FEATURES
 from turnrl.envs.rideshare.offers import RideShareCore
@@ -21,7 +19,7 @@ from turnrl.envs.rideshare.sim import RideConfig
 
 
 class RideShareParallelEnv(ParallelEnv):
-    metadata = {"render_modes": [], "name": "rideshare_v0", "is_parallelizable": True}
+    metadata = {"render_modes": [], "name": "rideshare_v0", "is_parallelizable": True}  # noqa: RUF012 (PettingZoo API)
 
     def __init__(self, config: RideConfig | dict | None = None, orders_per_vehicle: int = 8,
                  city: City | None = None, data_dir: str | Path | None = None):
@@ -31,14 +29,14 @@ class RideShareParallelEnv(ParallelEnv):
         self.possible_agents = [f"vehicle_{i}" for i in range(self.core.config.n_vehicles)]
         self.agents: list[str] = []
         self._rows: dict[int, list[int]] = {}
+        self._observation_space = gym.spaces.Box(-np.inf, np.inf, (self.k, N_FEATURES + 1), np.float32)
+        self._action_space = gym.spaces.Discrete(self.k + 1)
 
-    @functools.lru_cache(maxsize=None)
     def observation_space(self, agent: str) -> gym.spaces.Box:
-        return gym.spaces.Box(-np.inf, np.inf, (self.k, N_FEATURES + 1), np.float32)
+        return self._observation_space  # one shared object, as PettingZoo's API test expects
 
-    @functools.lru_cache(maxsize=None)
     def action_space(self, agent: str) -> gym.spaces.Discrete:
-        return gym.spaces.Discrete(self.k + 1)
+        return self._action_space
 
     def _observe(self) -> dict[str, np.ndarray]:
         offer = self.core.offer

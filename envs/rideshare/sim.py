@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from turnrl.envs.rideshare.city import City
 
 PENDING, ASSIGNED, ONBOARD, SERVED, EXPIRED = "pending", "assigned", "onboard", "served", "expired"
@@ -120,7 +119,7 @@ class RideSim:
         origin_p = self.city.od_prob.sum(1)
         zones = self.rng.choice(self.city.n_zones, size=cfg.n_vehicles, p=origin_p)
         self.vehicles = [Vehicle(i, int(z)) for i, z in enumerate(zones)]
-        self.log = dict(matches=0, reward=0.0, busy_vehicle_minutes=0.0, invalid=0)
+        self.log = {"matches": 0, "reward": 0.0, "busy_vehicle_minutes": 0.0, "invalid": 0}
         self._arrive(self.now)
 
     @property
@@ -169,7 +168,7 @@ class RideSim:
             pairs.extend((int(vids[r]), oid) for r in rows if reach[r, j] <= cfg.max_pickup_min)
         return pairs
 
-    def _arrivals(self, vehicle: Vehicle, stops: list[tuple[int, int, bool]]) -> list[float]:
+    def arrivals(self, vehicle: Vehicle, stops: list[tuple[int, int, bool]]) -> list[float]:
         """Absolute arrival time at each stop of `stops` driven from the vehicle's current position."""
         times, t, here = [], self.now, vehicle.zone
         for k, (zone, _, _) in enumerate(stops):
@@ -187,14 +186,14 @@ class RideSim:
         if len(vehicle.riders) >= cfg.capacity or order.status != PENDING:
             return None
         old = vehicle.stops
-        old_end = self._arrivals(vehicle, old)[-1] if old else self.now
+        old_end = self.arrivals(vehicle, old)[-1] if old else self.now
         first = 1 if old else 0  # the stop being driven to stays first
         pickup, dropoff = (order.origin, oid, True), (order.dest, oid, False)
         best: tuple[float, list, list[float], int] | None = None
         for i in range(first, len(old) + 1):
             for j in range(i, len(old) + 1):
                 stops = old[:i] + [pickup] + old[i:j] + [dropoff] + old[j:]
-                times = self._arrivals(vehicle, stops)
+                times = self.arrivals(vehicle, stops)
                 added = times[-1] - old_end
                 if best is None or added < best[0]:
                     best = (added, stops, times, i)
@@ -288,13 +287,13 @@ class RideSim:
         picked = [o for o in matched if not np.isnan(o.pickup_at)]
         served = by[SERVED]
         n = len(self.orders)
-        return dict(
-            orders=n, served=len(matched), completed=len(served), expired=len(by[EXPIRED]),
-            pending=len(by[PENDING]), in_service=len(by[ASSIGNED]) + len(by[ONBOARD]),
-            service_rate=len(matched) / n if n else 0.0,
-            mean_pickup_min=float(np.mean([o.expected_pickup - o.assigned_at for o in matched])) if matched else 0.0,
-            mean_wait_min=float(np.mean([o.pickup_at - o.created for o in picked])) if picked else 0.0,
-            mean_detour_min=float(np.mean([o.dropoff_at - o.pickup_at - o.trip_min for o in served])) if served else 0.0,
-            total_reward=float(self.log["reward"]),
-            utilisation=self.log["busy_vehicle_minutes"] / (len(self.vehicles) * max(self.now, 1.0)),
-        )
+        return {
+            "orders": n, "served": len(matched), "completed": len(served), "expired": len(by[EXPIRED]),
+            "pending": len(by[PENDING]), "in_service": len(by[ASSIGNED]) + len(by[ONBOARD]),
+            "service_rate": len(matched) / n if n else 0.0,
+            "mean_pickup_min": float(np.mean([o.expected_pickup - o.assigned_at for o in matched])) if matched else 0.0,
+            "mean_wait_min": float(np.mean([o.pickup_at - o.created for o in picked])) if picked else 0.0,
+            "mean_detour_min": float(np.mean([o.dropoff_at - o.pickup_at - o.trip_min for o in served])) if served else 0.0,
+            "total_reward": float(self.log["reward"]),
+            "utilisation": self.log["busy_vehicle_minutes"] / (len(self.vehicles) * max(self.now, 1.0)),
+        }

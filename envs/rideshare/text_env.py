@@ -59,8 +59,8 @@ class RideShareTextEnv(TextEnv):
         sim, offer, cfg = self.core.sim, self.core.offer, self.core.config
         clock = cfg.start_minute + sim.minute
         idle = sum(1 for v in sim.vehicles if not v.stops)
-        lines = [f"Minute {sim.minute} of {cfg.episode_minutes} ({clock // 60 % 24:02d}:{clock % 60:02d}). "
-                 f"{len(sim.pending)} pending orders; {len(sim.vehicles)} vehicles ({idle} idle, {cfg.capacity} seats each)."]
+        lines = [(f"Minute {sim.minute} of {cfg.episode_minutes} ({clock // 60 % 24:02d}:{clock % 60:02d}). "
+                 f"{len(sim.pending)} pending orders; {len(sim.vehicles)} vehicles ({idle} idle, {cfg.capacity} seats each).")]
         by_order: dict[int, list[int]] = {}
         for row, oid in enumerate(offer.orders.tolist()):
             by_order.setdefault(oid, []).append(row)

@@ -5,7 +5,6 @@ import struct
 
 import numpy as np
 import pytest
-
 from turnrl.envs.rideshare import data
 
 

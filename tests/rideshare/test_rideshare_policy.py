@@ -7,12 +7,16 @@ import itertools
 import numpy as np
 import pytest
 import torch
-
 from turnrl.agents.dispatch import PairScorer, grouped_log_softmax, match
 from turnrl.credit.ospo import ospo_arrays
 from turnrl.envs.rideshare.offers import RideShareCore
 from turnrl.envs.rideshare.sim import RideConfig
-from turnrl.trainers.dispatch import DispatchTrainConfig, DispatchTrainer, collect_episode, grpo_advantages
+from turnrl.trainers.dispatch import (
+    DispatchTrainConfig,
+    DispatchTrainer,
+    collect_episode,
+    grpo_advantages,
+)
 
 
 def test_grouped_softmax_sums_to_one_with_no_order():

@@ -3,10 +3,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from turnrl.agents.dispatch import RandomDispatcher, greedy_nearest
 from turnrl.envs.rideshare.offers import RideShareCore
-from turnrl.envs.rideshare.sim import ONBOARD, SERVED, Order, RideConfig, RideSim, match_reward
+from turnrl.envs.rideshare.sim import (
+    ONBOARD,
+    SERVED,
+    Order,
+    RideConfig,
+    RideSim,
+    match_reward,
+)
 
 SMALL = RideConfig(n_vehicles=50, orders_per_hour=900.0, episode_minutes=30)
 

@@ -5,12 +5,11 @@ import gymnasium as gym
 import numpy as np
 import pytest
 from pettingzoo.test import parallel_api_test
-
 from turnrl.envs.rideshare.gym_env import DispatchEnv
 from turnrl.envs.rideshare.pz_env import RideShareParallelEnv
 from turnrl.envs.rideshare.text_env import RideShareTextEnv, parse_assignment
 
-SMALL = dict(n_vehicles=20, orders_per_hour=400.0, episode_minutes=8)
+SMALL = {"n_vehicles": 20, "orders_per_hour": 400.0, "episode_minutes": 8}
 
 
 def test_pettingzoo_parallel_api(city):
@@ -56,7 +55,7 @@ def test_gym_env_rejects_conflicts_and_padding(city):
         env.step(np.zeros(3))
     action = np.zeros(512, np.int8)
     action[0] = 1
-    _, reward, _, truncated, info = env.step(action)
+    _, reward, _, _truncated, info = env.step(action)
     assert info["valid"] and info["matched"] == 1 and reward != 0.0
 
 
@@ -81,7 +80,7 @@ def test_text_env_registered_and_rejects_bad_assignments(city, monkeypatch):
         "hello \x00": "control",
     }
     for action, reason in cases.items():
-        out, reward, terminated, truncated, inf = env.step(action)
+        out, reward, terminated, _truncated, inf = env.step(action)
         assert not inf["valid"] and reason in inf["invalid_reason"] and reward == 0.0
         assert env.core.sim.minute == 0  # a rejected answer does not spend the minute
     with pytest.raises(TypeError):
@@ -98,7 +97,7 @@ def test_text_env_via_gym_make(city):
     from turnrl.envs.registration import register_all
 
     register_all()
-    env = gym.make("turnrl/RideShare-v0", config=dict(n_vehicles=5, orders_per_hour=60.0, episode_minutes=3), city=city)
+    env = gym.make("turnrl/RideShare-v0", config={"n_vehicles": 5, "orders_per_hour": 60.0, "episode_minutes": 3}, city=city)
     obs1, _ = env.reset(seed=1)
     obs2, _ = env.reset(seed=1)
     assert obs1 == obs2
