@@ -26,7 +26,7 @@ def pair_features(sim: RideSim, insertions: list[Insertion]) -> np.ndarray:
         order, vehicle = sim.orders[ins.order], sim.vehicles[ins.vehicle]
         r = rank[ins.order] = rank.get(ins.order, -1) + 1
         waited = sim.now - order.created
-        route_end = sim.arrivals(vehicle, vehicle.stops)[-1] - sim.now if vehicle.stops else 0.0
+        route_end = sim.route_end(vehicle) - sim.now
         out[row] = [
             (city.lat[order.origin] - LAT0) / DEG, (city.lon[order.origin] - LON0) / DEG,
             (city.lat[order.dest] - LAT0) / DEG, (city.lon[order.dest] - LON0) / DEG,

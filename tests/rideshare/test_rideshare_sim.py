@@ -123,3 +123,24 @@ def test_city_model_is_sane(city):
     assert np.all(city.minutes >= 1.0) and np.all(np.isfinite(city.km)) and np.all(city.km > 0)
     assert city.od_prob.sum() == pytest.approx(1.0) and city.hourly.sum() == pytest.approx(1.0)
     assert city.hourly[19] > city.hourly[4]  # evening rush vs small hours
+
+
+def test_cheapest_positions_match_full_route_search(city):
+    """The O(1)-per-position search agrees with re-timing every full candidate route."""
+    core = RideShareCore(SMALL, city)
+    core.reset(5)
+    for _ in range(6):
+        core.step(greedy_nearest(core.offer))
+    sim, checked = core.sim, 0
+    for v, o in sim.candidate_pairs():
+        vehicle, order = sim.vehicles[v], sim.orders[o]
+        if len(vehicle.stops) < 2:
+            continue
+        old, end = vehicle.stops, sim.arrivals(vehicle, vehicle.stops)[-1]
+        pickup, drop = (order.origin, o, True), (order.dest, o, False)
+        added = {(i, j): sim.arrivals(vehicle, old[:i] + [pickup] + old[i:j] + [drop] + old[j:])[-1] - end
+                 for i in range(1, len(old) + 1) for j in range(i, len(old) + 1)}
+        assert added[sim.cheapest_positions(vehicle, order.origin, order.dest)] == pytest.approx(min(added.values()))
+        assert sim.best_insertion(v, o).added_min == pytest.approx(max(min(added.values()), 0.0))
+        checked += 1
+    assert checked >= 5
