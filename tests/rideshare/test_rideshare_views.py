@@ -101,3 +101,12 @@ def test_text_env_via_gym_make(city):
     obs1, _ = env.reset(seed=1)
     obs2, _ = env.reset(seed=1)
     assert obs1 == obs2
+
+
+def test_central_env_passes_gymnasium_checker(city):
+    from gymnasium.utils.env_checker import check_env
+    from turnrl.envs.registration import register_all
+
+    register_all()
+    env = gym.make("turnrl/RideShareDispatch-v0", config=SMALL, max_pairs=256, city=city)
+    check_env(env.unwrapped, skip_render_check=True)
