@@ -1,6 +1,6 @@
 """Ride-sharing dispatch: baselines and trained policies on the same demand seeds, plus simulator speed.
 
-One run prints one table: random, greedy-nearest, PPO with a critic, GRPO and OSPO (each trained
+One run prints one table: random, greedy-nearest, the untrained scorer, PPO with a critic, GRPO and OSPO (each trained
 from the same initial weights for the same number of episodes on the same training seeds), each
 evaluated on the same held-out demand seeds (deterministic matching for the learned policies).
 Then the simulator's steps per second at the evaluation fleet size with the greedy dispatcher
@@ -88,6 +88,9 @@ def main() -> None:
             "greedy": evaluate(core, greedy_nearest, eval_seeds)}
     torch.manual_seed(0)
     init = PairScorer().state_dict()
+    untrained = PairScorer()
+    untrained.load_state_dict(init)
+    rows["mlp-init"] = evaluate(core, DispatchPolicy(untrained).choose, eval_seeds)  # the start of all three
     for name, advantage in (("ppo-critic", "critic"), ("grpo", "grpo"), ("ospo", "ospo")):
         scorer = PairScorer()
         scorer.load_state_dict(init)
