@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -35,17 +36,20 @@ def proposal_text(share: tuple[int, ...]) -> str:
     return f"propose: I get {share_text(share)}"
 
 
+@lru_cache(maxsize=None)
+def value_vectors(counts: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
+    """Every per-item value vector under which the pool `counts` is worth exactly 10."""
+    return tuple(v for v in itertools.product(range(TOTAL_VALUE + 1), repeat=len(counts))
+                 if sum(c * x for c, x in zip(counts, v)) == TOTAL_VALUE)
+
+
 def draw_game(rng: np.random.Generator) -> tuple[tuple[int, ...], list[tuple[int, ...]]]:
     """Item counts (1-3 each) and each player's values, so the pool is worth 10 to both."""
-    counts = tuple(int(c) for c in rng.integers(1, 4, size=len(ITEMS)))
-    values = []
-    for _ in range(2):
-        while True:
-            v = tuple(int(x) for x in rng.integers(0, TOTAL_VALUE + 1, size=len(ITEMS)))
-            if sum(c * x for c, x in zip(counts, v)) == TOTAL_VALUE:
-                values.append(v)
-                break
-    return counts, values
+    while True:
+        counts = tuple(int(c) for c in rng.integers(1, 4, size=len(ITEMS)))
+        options = value_vectors(counts)
+        if options:  # (3, 3, 3) cannot add up to 10
+            return counts, [options[int(rng.integers(len(options)))] for _ in range(2)]
 
 
 class NegotiationEnv(AECEnv):
