@@ -60,12 +60,10 @@ class DispatchEnv(gym.Env):
         selected = np.asarray(action).reshape(-1)
         if selected.shape != (self.max_pairs,):
             raise ValueError(f"action must have {self.max_pairs} entries, got shape {np.asarray(action).shape}")
-        chosen = np.flatnonzero(selected).tolist()
-        n = min(len(self.core.offer), self.max_pairs)
-        padding = [i for i in chosen if i >= n]
-        result = self.core.step([-1] if padding else chosen)
+        chosen = np.flatnonzero(selected).tolist()  # a padding row is outside the offer: rejected by check
+        result = self.core.step(chosen)
         info = self._info()
         info.update(valid=result.reason is None, matched=len(result.matched))
         if result.reason:
-            info["invalid_reason"] = f"row {padding[0]} is padding" if padding else result.reason
+            info["invalid_reason"] = result.reason
         return self._obs(), float(sum(result.rewards)), False, self.core.sim.done, info

@@ -69,6 +69,8 @@ class RideShareCore:
 
     def step(self, chosen: list[int]) -> RoundResult:
         """Match the offered pairs at indices `chosen` (all or nothing), then advance one minute."""
+        if self.sim.done:
+            raise RuntimeError("the episode is over; call reset() first")
         reason = self.check(chosen)
         matched = [] if reason else sorted(set(chosen))
         rewards = self.sim.apply([self.offer.insertions[i] for i in matched])

@@ -50,13 +50,17 @@ def test_gym_env_rejects_conflicts_and_padding(city):
     assert not info["valid"] and "two vehicles" in info["invalid_reason"] and reward == 0.0
     action = np.zeros(512, np.int8)
     action[511] = 1
-    assert "padding" in env.step(action)[4]["invalid_reason"]
+    assert "not in the offer" in env.step(action)[4]["invalid_reason"]  # a padding row
     with pytest.raises(ValueError, match="entries"):
         env.step(np.zeros(3))
     action = np.zeros(512, np.int8)
     action[0] = 1
     _, reward, _, _truncated, info = env.step(action)
     assert info["valid"] and info["matched"] == 1 and reward != 0.0
+    while not truncated:
+        truncated = env.step(np.zeros(512, np.int8))[3]
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step(np.zeros(512, np.int8))
 
 
 def test_parse_assignment():
