@@ -55,7 +55,7 @@ def test_gym_env_rejects_conflicts_and_padding(city):
         env.step(np.zeros(3))
     action = np.zeros(512, np.int8)
     action[0] = 1
-    _, reward, _, _truncated, info = env.step(action)
+    _, reward, _, truncated, info = env.step(action)
     assert info["valid"] and info["matched"] == 1 and reward != 0.0
     while not truncated:
         truncated = env.step(np.zeros(512, np.int8))[3]
