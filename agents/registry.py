@@ -17,6 +17,7 @@ AGENT_FACTORIES: dict[str, str] = {
     "hf": "turnrl.agents.hf:make_hf_agent",
     "openai": "turnrl.agents.openai_client:make_openai_agent",
     "vllm": "turnrl.agents.vllm:make_vllm_agent",
+    "oreo": "turnrl.trainers.offline.value_search:make_oreo_agent",  # oreo:<run dir>[,k=5]: value-guided
 }
 
 
