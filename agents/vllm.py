@@ -41,7 +41,8 @@ def generation_from_vllm(prompt_ids: list[int], completion: Any, tokenizer: Any 
     if completion.logprobs is not None:
         logprobs = [float(step[t].logprob) for t, step in zip(ids, completion.logprobs)]
     text = tokenizer.decode(ids, skip_special_tokens=True) if tokenizer is not None else completion.text
-    return Generation(list(prompt_ids), ids, logprobs, text, "length" if completion.finish_reason == "length" else "stop")
+    finish = "length" if completion.finish_reason == "length" else "stop"
+    return Generation(list(prompt_ids), ids, logprobs, text, finish)
 
 
 class VLLMPolicy:
