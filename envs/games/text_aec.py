@@ -11,7 +11,8 @@ reaches the engine; what happens next is the `illegal` policy:
 - "forfeit": the first bad move loses the game (-1 for the offender, +1 shared by the others).
 
 `infos[agent]` carries `legal_moves` (the admissible texts), `valid`, `invalid_reason` and the
-codec's `game_state` for scripted opponents.
+codec's `game_state` for scripted opponents; both are filled for the player to move only (the
+others cannot act, and computing them every step would double the text overhead).
 """
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ class TextGameEnv(AECEnv):
         self.codec, self.illegal, self.max_retries = codec, illegal, int(max_retries)
         self.invalid_penalty, self.render_mode = float(invalid_penalty), render_mode
         self.game = codec.make(**game_kwargs)
+        self._raw = self.game.unwrapped
         self.metadata = {**self.metadata, "name": f"turnrl_{codec.name}"}
         self.possible_agents = list(self.game.possible_agents)
         self._obs_space = FreeText(1 << 16)
@@ -69,26 +71,31 @@ class TextGameEnv(AECEnv):
     def _sync(self) -> None:
         """Copies the engine's AEC bookkeeping and adds the text-level info of every live agent."""
         g = self.game
-        self.agents = list(g.agents)
-        self.agent_selection = g.agent_selection
-        self.rewards = {a: float(r) for a, r in g.rewards.items()}
-        self._cumulative_rewards = {a: float(r) for a, r in g._cumulative_rewards.items()}
-        self.terminations = {a: bool(v) for a, v in g.terminations.items()}
-        self.truncations = {a: bool(v) for a, v in g.truncations.items()}
+        raw = self._raw  # PettingZoo's wrappers forward these attributes one getattr at a time
+        self.agents = list(raw.agents)
+        self.agent_selection = raw.agent_selection
+        self.rewards = {a: float(r) for a, r in raw.rewards.items()}
+        self._cumulative_rewards = {a: float(r) for a, r in raw._cumulative_rewards.items()}
+        self.terminations = dict(raw.terminations)
+        self.truncations = dict(raw.truncations)
+        mover = self.agent_selection
+        live = bool(self.agents) and not (self.terminations.get(mover) or self.truncations.get(mover))
+        self._moves = self.codec.legal_moves(raw, mover) if live else {}
         self.infos = {a: self._info(a) for a in self.agents}
 
     def _info(self, agent: str, valid: bool = True, reason: str | None = None) -> dict[str, Any]:
-        live = agent == self.agent_selection and not (self.terminations.get(agent) or self.truncations.get(agent))
-        return {"legal_moves": list(self.codec.legal_moves(self.game, agent)) if live else [],
-                "valid": valid, "invalid_reason": reason,
-                "game_state": self.codec.state(self.game, agent) if self.agents else {}}
+        """Legal moves and game state for the player to move; the others wait (empty)."""
+        if agent != self.agent_selection or not self._moves:
+            return {"legal_moves": [], "valid": valid, "invalid_reason": reason, "game_state": {}}
+        return {"legal_moves": list(self._moves), "valid": valid, "invalid_reason": reason,
+                "game_state": self.codec.state(self._raw, agent)}
 
     def observe(self, agent: str) -> str:
         if agent not in self.possible_agents:
             raise KeyError(f"unknown agent {agent!r}")
-        seat = self.codec.seat_name(self.game, agent)
+        seat = self.codec.seat_name(self._raw, agent)
         header = f"Game: {self.codec.title}. You are {agent}" + (f" ({seat})." if seat != agent else ".")
-        body = self.codec.render(self.game, agent)
+        body = self.codec.render(self._raw, agent)
         info = self.infos.get(agent, {})
         if self._forfeited or not self.agents:
             turn = "The game is over."
@@ -124,9 +131,8 @@ class TextGameEnv(AECEnv):
         problem = action_problem(action, MAX_ACTION_CHARS)
         if problem:
             return None, problem
-        moves = self.codec.legal_moves(self.game, agent)
-        move = self.codec.parse(action, moves, self.game, agent)
-        if move is None or move not in moves.values():
+        move = self.codec.parse(action, self._moves, self.game, agent)
+        if move is None or move not in self._moves.values():
             shown = action if len(action) <= 40 else action[:40] + "..."
             return None, f"{shown!r} is not a legal move here"
         return move, None
@@ -157,7 +163,7 @@ class TextGameEnv(AECEnv):
 
     # -- extras -----------------------------------------------------------------------------
     def state_key(self) -> str:
-        return self.codec.state_key(self.game)
+        return self.codec.state_key(self._raw)
 
     def render(self) -> str:
         return self.observe(self.agent_selection) if self.agents else "The game is over."
