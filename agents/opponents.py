@@ -12,14 +12,15 @@ every spec `make_agent` knows (`random`, `hf:...`).
 from __future__ import annotations
 
 import shutil
-from functools import lru_cache
+import weakref
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from turnrl.agents.base import ScriptedAgent
 from turnrl.agents.registry import make_agent, register_agent
+
 from turnrl.types import AgentInput, AgentOutput
 
 _LINES = [(0, 1, 2), (3, 4, 5), (6, 7, 8), (0, 3, 6), (1, 4, 7), (2, 5, 8), (0, 4, 8), (2, 4, 6)]
@@ -37,7 +38,7 @@ def _winner(board: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _negamax(board: str, mark: str) -> int:
     """Value of `board` for `mark` to move: +1 win, 0 draw, -1 loss, with perfect play."""
     other = "O" if mark == "X" else "X"
@@ -185,6 +186,7 @@ class StockfishOpponent(ScriptedAgent):
         self.engine = chess.engine.SimpleEngine.popen_uci(binary)
         self.engine.configure({"Skill Level": self.skill, "Threads": 1})
         self.name = f"stockfish:{self.skill}"
+        self._stop = weakref.finalize(self, self.engine.quit)
 
     def act_one(self, x: AgentInput) -> AgentOutput:
         import chess
@@ -200,13 +202,8 @@ class StockfishOpponent(ScriptedAgent):
         return AgentOutput(action=result.move.uci())
 
     def close(self) -> None:
-        self.engine.quit()
-
-    def __del__(self) -> None:
-        try:
-            self.engine.quit()
-        except Exception:  # the engine may already be gone at interpreter exit
-            pass
+        """Stops the engine process (also done when the opponent is garbage-collected)."""
+        self._stop()
 
 
 # -- frozen policies --------------------------------------------------------------------------

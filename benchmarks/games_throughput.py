@@ -19,7 +19,6 @@ import time
 from typing import Any
 
 import numpy as np
-
 from turnrl.envs.games.catalog import GAMES, _load, make_game
 
 ENGINE_GAMES = [g for g in GAMES if g != "negotiation"]  # negotiation has no bare engine to compare with

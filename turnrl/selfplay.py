@@ -14,8 +14,9 @@ The env is any PettingZoo AEC env with text observations whose `infos[agent]` ca
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from turnrl.types import AgentInput, Step, Trajectory
 

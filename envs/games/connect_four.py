@@ -6,7 +6,6 @@ from typing import Any
 
 from pettingzoo import AECEnv
 from pettingzoo.classic import connect_four_v3
-
 from turnrl.envs.games.codec import GameCodec, normalize
 
 MARKS = ".XO"

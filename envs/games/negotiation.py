@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import itertools
 import re
-from functools import lru_cache
-from typing import Any
+from functools import cache
+from typing import Any, ClassVar
 
 import numpy as np
 from pettingzoo import AECEnv
-
 from turnrl.envs.base import action_problem
 from turnrl.envs.games.codec import normalize
 from turnrl.envs.games.text_aec import MAX_ACTION_CHARS, TextObservation
@@ -36,7 +35,7 @@ def proposal_text(share: tuple[int, ...]) -> str:
     return f"propose: I get {share_text(share)}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def value_vectors(counts: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
     """Every per-item value vector under which the pool `counts` is worth exactly 10."""
     return tuple(v for v in itertools.product(range(TOTAL_VALUE + 1), repeat=len(counts))
@@ -53,7 +52,7 @@ def draw_game(rng: np.random.Generator) -> tuple[tuple[int, ...], list[tuple[int
 
 
 class NegotiationEnv(AECEnv):
-    metadata = {"render_modes": ["ansi"], "name": "turnrl_negotiation", "is_parallelizable": False}
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "name": "turnrl_negotiation", "is_parallelizable": False}
     title = "negotiation"
 
     def __init__(self, max_turns: int = 10, max_retries: int = 3, render_mode: str | None = None):
@@ -116,8 +115,8 @@ class NegotiationEnv(AECEnv):
         values = ", ".join(f"{item} {v}" for item, v in zip(ITEMS, self.values[agent]))
         lines = [self._note.get(agent, ""),
                  f"Game: negotiation. You are {agent}. Split the pool with the other player.",
-                 f"Pool: {share_text(self.counts)}. Your values per item (secret): {values}; "
-                 f"the pool is worth {TOTAL_VALUE} to you. No deal pays nothing.",
+                 (f"Pool: {share_text(self.counts)}. Your values per item (secret): {values}; "
+                  f"the pool is worth {TOTAL_VALUE} to you. No deal pays nothing."),
                  f"Turn {min(self.turn + 1, self.max_turns)} of {self.max_turns}."]
         if self.offer:
             proposer, share = self.offer

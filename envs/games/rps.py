@@ -5,7 +5,6 @@ from typing import Any
 
 from pettingzoo import AECEnv
 from pettingzoo.classic import rps_v2
-
 from turnrl.envs.games.codec import GameCodec, normalize
 
 MOVES = ("rock", "paper", "scissors")

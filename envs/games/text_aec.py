@@ -16,10 +16,9 @@ others cannot act, and computing them every step would double the text overhead)
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pettingzoo import AECEnv
-
 from turnrl.envs.base import action_problem
 from turnrl.envs.games.codec import GameCodec
 from turnrl.envs.spaces import FreeText
@@ -36,7 +35,7 @@ class TextObservation(str):
 
 
 class TextGameEnv(AECEnv):
-    metadata = {"render_modes": ["ansi"], "is_parallelizable": False}
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "is_parallelizable": False}
 
     def __init__(self, codec: GameCodec, illegal: str = "retry", max_retries: int = 3,
                  invalid_penalty: float = 0.1, render_mode: str | None = None, **game_kwargs: Any):
@@ -70,7 +69,6 @@ class TextGameEnv(AECEnv):
 
     def _sync(self) -> None:
         """Copies the engine's AEC bookkeeping and adds the text-level info of every live agent."""
-        g = self.game
         raw = self._raw  # PettingZoo's wrappers forward these attributes one getattr at a time
         self.agents = list(raw.agents)
         self.agent_selection = raw.agent_selection

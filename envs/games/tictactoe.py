@@ -5,7 +5,6 @@ from typing import Any
 
 from pettingzoo import AECEnv
 from pettingzoo.classic import tictactoe_v3
-
 from turnrl.envs.games.codec import GameCodec, normalize
 
 MARKS = ".XO"

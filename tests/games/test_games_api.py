@@ -5,7 +5,6 @@ import gymnasium as gym
 import pytest
 from gymnasium.utils.env_checker import check_env
 from pettingzoo.test import api_test
-
 from turnrl.envs.games.catalog import list_games, make_game
 from turnrl.envs.games.register import VIEWS
 from turnrl.envs.registration import register_all
@@ -29,7 +28,7 @@ def test_games_gymnasium_check_env(view):
         check_env(env.unwrapped, skip_render_check=True)
     obs, info = env.reset(seed=0)
     assert isinstance(obs, str) and info["admissible_actions"]
-    assert f"Legal moves" in obs or "propose" in obs
+    assert "Legal moves" in obs or "propose" in obs
     env.close()
 
 

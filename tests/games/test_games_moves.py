@@ -1,6 +1,5 @@
 """Bad moves (illegal, unparsable, empty, huge, odd types) never crash; the illegal-move policies."""
 import pytest
-
 from turnrl.envs.games.catalog import list_games, make_game
 from turnrl.envs.games.single import GameEnv
 
@@ -72,9 +71,9 @@ def test_games_natural_notations_parse():
 
 def test_games_view_bad_actions_leave_state_and_say_why():
     env = GameEnv("chess", opponent="random")
-    obs, info = env.reset(seed=0)
+    _, info = env.reset(seed=0)
     for bad in ["", "x" * 5000, "e2e5", "\x07"]:
-        obs2, reward, terminated, truncated, info2 = env.step(bad)
+        obs2, _, terminated, _, info2 = env.step(bad)
         assert not info2["valid"] and not terminated and info2["state_key"] == info["state_key"]
         assert "Invalid" in obs2
     with pytest.raises(TypeError):
@@ -94,5 +93,5 @@ def test_games_view_group_reset_is_identical_and_seeded():
             assert a.step(move)[0] == b.step(move)[0]
         seen.add((ia["opponent"], ia["seat"]))
     assert len(seen) == 4  # both opponents, both seats
-    obs, info = a.reset(seed=0, options={"opponent": "minimax", "seat": "second"})
+    _, info = a.reset(seed=0, options={"opponent": "minimax", "seat": "second"})
     assert info["opponent"] == "minimax" and info["seat"] == "player_2"

@@ -2,11 +2,16 @@
 import json
 
 import pytest
-
-from turnrl.agents.opponents import ConnectFourSearch, MinimaxTicTacToe, find_stockfish, make_opponent
+from turnrl.agents.opponents import (
+    ConnectFourSearch,
+    MinimaxTicTacToe,
+    find_stockfish,
+    make_opponent,
+)
 from turnrl.agents.scripted import RandomAgent
-from turnrl.cli import main
 from turnrl.envs.games.catalog import make_game
+
+from turnrl.cli import main
 from turnrl.selfplay import outcomes, play_games
 
 needs_stockfish = pytest.mark.skipif(find_stockfish() is None,
