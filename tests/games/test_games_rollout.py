@@ -3,6 +3,7 @@ from turnrl.agents.opponents import FrozenPolicyOpponent
 from turnrl.agents.scripted import RandomAgent
 from turnrl.envs.games.single import GameEnv
 from turnrl.envs.pool import make_pool
+
 from turnrl.rollout import TaskSpec, collect
 
 
