@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 import numpy as np
-from turnrl.envs.games.catalog import GAMES, _load, make_game
+from turnrl.envs.games.catalog import GAMES, game_class, make_game
 
 ENGINE_GAMES = [g for g in GAMES if g != "negotiation"]  # negotiation has no bare engine to compare with
 Script = list[tuple[int, list[tuple[int | None, str | None]]]]
@@ -27,7 +27,7 @@ Script = list[tuple[int, list[tuple[int | None, str | None]]]]
 
 def record(game: str, min_steps: int, seed: int = 0) -> Script:
     """Random legal games on the bare env until `min_steps` moves: per game its seed and moves."""
-    codec = _load(game)()
+    codec = game_class(game)()
     env = codec.make()
     rng = np.random.default_rng(seed)
     script: Script = []
@@ -71,7 +71,7 @@ def main() -> None:
     print(f"{'game':14s} {'steps':>6s} {'bare steps/s':>13s} {'text steps/s':>13s} {'overhead':>9s}  target")
     for game in ENGINE_GAMES:
         script = record(game, args.steps // 10 if game == "chess" else args.steps)
-        bare, text = _load(game)().make(), make_game(game)
+        bare, text = game_class(game)().make(), make_game(game)
         runs: dict[str, list[float]] = {"bare": [], "text": []}
         for r in range(args.repeats):
             order = [("bare", bare, False), ("text", text, True)]

@@ -22,7 +22,8 @@ def list_games() -> list[str]:
     return sorted(GAMES)
 
 
-def _load(name: str) -> Any:
+def game_class(name: str) -> Any:
+    """The codec class of a PettingZoo game, or the env class of a native one (negotiation)."""
     if name not in GAMES:
         raise ValueError(f"unknown game {name!r}; known: {list_games()}")
     module, _, attr = GAMES[name].partition(":")
@@ -31,7 +32,7 @@ def _load(name: str) -> Any:
 
 def make_game(name: str, **kwargs: Any) -> AECEnv:
     """A text AEC env; kwargs go to `TextGameEnv` (illegal, max_retries, ...) and the engine."""
-    cls = _load(name)
+    cls = game_class(name)
     if name == "negotiation":
         return cls(**kwargs)
     from turnrl.envs.games.text_aec import TextGameEnv

@@ -103,7 +103,10 @@ class GameEnv(TextEnv):
                 x = AgentInput(observation=obs, task=f"Play {g.metadata['name']}", history=self._opponent_history[seat],
                                admissible_actions=info.get("legal_moves"), step=len(self._opponent_history[seat]),
                                info=info, env_id=self.game_name)
-                action = self.opponent.act([x])[0].action
+                try:
+                    action = self.opponent.act([x])[0].action
+                except Exception as e:  # an engine process died, a policy failed: say which opponent
+                    raise RuntimeError(f"opponent {self.opponent_name!r} failed in {self.game_name}: {e}") from e
                 self._opponent_history[seat].append((obs, action))
                 g.step(action)
             reward += g.rewards.get(self.learner, 0.0)

@@ -86,3 +86,15 @@ def test_games_arena_chess_orders_stockfish_above_random(tmp_path):
     out = tmp_path / "arena.json"
     assert main(["arena", "chess", "--agents", "random", "stockfish:0", "--games", "2", "--out", str(out)]) == 0
     assert json.loads(out.read_text())["ranking"] == ["stockfish:0", "random"]
+
+
+@needs_stockfish
+def test_games_dead_engine_opponent_is_a_clear_error():
+    from turnrl.envs.games.single import GameEnv
+
+    env = GameEnv("chess", opponent="stockfish:0", seat="first")
+    _, info = env.reset(seed=0)
+    env._built["stockfish:0"].close()  # the engine process is gone
+    with pytest.raises(RuntimeError, match="opponent 'stockfish:0' failed in chess"):
+        env.step(info["admissible_actions"][0])
+    env.close()
