@@ -2,6 +2,9 @@
 
 `random`, `expert`, or `<kind>:<argument>` (for example `hf:smollm2`, `openai:http://127.0.0.1:8000/v1`).
 Factories are import paths so that naming an agent never imports torch unless it is used.
+Kinds that live outside `agents/` register themselves: the opponents of `agents.opponents`, and the
+value-guided `oreo:<run dir>` of `trainers.offline` (registered when `turnrl.trainers.offline` is
+imported, as the CLI does; nothing below the CLI imports trainers).
 """
 from __future__ import annotations
 
@@ -17,7 +20,6 @@ AGENT_FACTORIES: dict[str, str] = {
     "hf": "turnrl.agents.hf:make_hf_agent",
     "openai": "turnrl.agents.openai_client:make_openai_agent",
     "vllm": "turnrl.agents.vllm:make_vllm_agent",
-    "oreo": "turnrl.trainers.offline.value_search:make_oreo_agent",  # oreo:<run dir>[,k=5]: value-guided
 }
 
 

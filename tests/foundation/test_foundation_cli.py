@@ -37,6 +37,7 @@ def test_eval_all_tasks_uses_the_env_task_list(toy_env_id, tmp_path):
     (["--env-arg", "novalue"], "KEY=VALUE"),
     (["--agent", "telepathy"], "unknown agent"),
     (["--episodes", "0"], "no tasks"),
+    (["--split", "valid_unseen"], "unexpected keyword argument 'split'"),  # --split reaches the env's constructor
 ])
 def test_eval_bad_arguments_exit_2_with_a_message(toy_env_id, argv, message, capsys):
     assert main(["eval", toy_env_id, "--no-progress", *argv]) == 2

@@ -26,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import turnrl.trainers.offline  # noqa: F401  (registers the agent kind oreo:<dir>; imports no torch)
+
     args = build_parser().parse_args(argv)
     try:
         return int(args._run(args) or 0)

@@ -2,7 +2,7 @@
 
 Env settings pass through generically: `--env-arg key=value` (repeatable) goes to the env's
 constructor, and `--all-tasks` asks the env class for its task list (`list_tasks(options)`,
-e.g. every game of `--env-arg split=valid_unseen`) instead of drawing `--episodes` seeds.
+e.g. every game of `--split valid_unseen`) instead of drawing `--episodes` seeds.
 """
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--step-timeout", type=float, default=None, help="seconds per env step (subprocess, ray)")
     p.add_argument("--env-arg", action="append", default=[], metavar="KEY=VALUE",
                    help="env constructor argument; VALUE is parsed as JSON if it can be (repeatable)")
+    p.add_argument("--split", default=None, help="data split of envs that have one (shorthand for --env-arg split=...)")
     p.add_argument("--all-tasks", action="store_true", help="evaluate on the env's own task list (list_tasks)")
     p.add_argument("--out", default=None, help="write the metrics JSON here and the trajectories beside it")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -119,6 +120,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         backend, num_envs = parse_pool_spec(args.pool)
         env_kwargs = parse_env_args(args.env_arg)
+        if args.split is not None:
+            env_kwargs["split"] = args.split
         tasks = build_tasks(args, env_kwargs)
         agent = make_agent(args.agent, seed=args.seed)
         if not tasks:
