@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from turnrl.agents.base import ScriptedAgent
 from turnrl.agents.registry import make_agent, register_agent
-
 from turnrl.types import AgentInput, AgentOutput
 
 _LINES = [(0, 1, 2), (3, 4, 5), (6, 7, 8), (0, 3, 6), (1, 4, 7), (2, 5, 8), (0, 4, 8), (2, 4, 6)]

@@ -5,11 +5,12 @@ without CUDA or without vLLM raises `VLLMUnavailable` saying which is missing. P
 by `agents.prompts` and sent as token ids (`TokensPrompt`), the response ids come back as
 generated, and `logprobs_mode="raw_logprobs"` asks vLLM for the raw model log-probs of the sampled
 tokens, the same quantity `HFPolicy` records. `load_weights` pushes trainer weights into the
-engine (in-process engine: set `VLLM_ENABLE_V1_MULTIPROCESSING=0`).
+engine, which needs vLLM's in-process engine: `VLLM_ENABLE_V1_MULTIPROCESSING` defaults to 0 here.
 """
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import Any, Iterable
 
 from turnrl.agents.generation import SAMPLING_KEYS, Generation, SamplingParams, to_agent_output
@@ -57,10 +58,16 @@ class VLLMPolicy:
         self.max_prompt_tokens = max_prompt_tokens
         self.map_to_admissible = map_to_admissible
         self.seed = seed
+        os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")  # keeps the model reachable by load_weights
         engine_kwargs.setdefault("dtype", "bfloat16")
         engine_kwargs.setdefault("logprobs_mode", "raw_logprobs")
         self.llm = vllm.LLM(model=str(model_path), seed=seed or 0, **engine_kwargs)
         self.tokenizer = self.llm.get_tokenizer()
+
+    def with_sampling(self, **changes: Any) -> "VLLMPolicy":
+        """Sets sampling parameters in place (as `HFPolicy.with_sampling`) and returns self."""
+        self.sampling = replace(self.sampling, **changes)
+        return self
 
     def _vllm_sampling(self) -> Any:
         from vllm import SamplingParams as VSampling
@@ -81,7 +88,16 @@ class VLLMPolicy:
         return [to_agent_output(x, g, self.map_to_admissible) for x, g in zip(inputs, self.generate(prompts))]
 
     def load_weights(self, named_tensors: Iterable[tuple[str, Any]]) -> None:
-        """Copies trainer weights (name, tensor) into the engine's model and drops stale prefix-cache entries."""
+        """Copies trainer weights (name, tensor) into the engine's model and drops stale prefix-cache entries.
+
+        Names are those of a plain Hugging Face checkpoint (`trainers.weight_sync.inference_weights`).
+        """
+        apply_model = getattr(self.llm, "apply_model", None)  # vLLM >= 0.8.5: run a function on the model
+        if apply_model is not None:
+            weights = list(named_tensors)
+            apply_model(lambda model: model.load_weights(weights=weights))
+            self.llm.reset_prefix_cache()
+            return
         engine = self.llm.llm_engine
         for path in ("model_executor.driver_worker.worker.model_runner.model",
                      "model_executor.driver_worker.model_runner.model"):

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 import psutil
+
 from turnrl.envs.alfworld import games as catalog
 from turnrl.envs.alfworld.env import ALFWorldEnv
 
@@ -37,6 +38,7 @@ DATA = catalog.alfworld_dir()
 os.environ["ALFWORLD_DATA"] = str(DATA)  # AlfredTWEnv's config paths expand $ALFWORLD_DATA
 
 from alfworld.agents.environment.alfred_tw_env import AlfredTWEnv
+
 from turnrl.envs.alfworld import engine
 
 SPLIT = "valid_unseen"

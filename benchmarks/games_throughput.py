@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 import numpy as np
+
 from turnrl.envs.games.catalog import GAMES, game_class, make_game
 
 ENGINE_GAMES = [g for g in GAMES if g != "negotiation"]  # negotiation has no bare engine to compare with

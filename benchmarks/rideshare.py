@@ -19,6 +19,7 @@ import tracemalloc
 
 import numpy as np
 import torch
+
 from turnrl.agents.dispatch import (
     DispatchPolicy,
     PairScorer,

@@ -151,7 +151,7 @@ def main() -> None:
         seconds = interleaved(drivers, actions, args.episodes)
         steps = args.episodes * len(actions)
         lib_sps = steps / seconds["library ScienceWorldEnv"]
-        print(f"\n[in-process, interleaved]      steps/s   overhead ratio (library/turnrl)   JVM start s   JVM RSS MB")
+        print("\n[in-process, interleaved]      steps/s   overhead ratio (library/turnrl)   JVM start s   JVM RSS MB")
         for name, d in drivers.items():
             sps = steps / seconds[name]
             print(f"{name:<30} {sps:7.2f}   {lib_sps / sps:32.2f}   {d.start_s:11.2f}   {d.rss_mb():10.0f}")
@@ -160,7 +160,7 @@ def main() -> None:
             d.close()
 
     lib2, wall = library_two_processes(args.task, args.variation, actions, args.episodes)
-    print(f"\n[2 workers]             steps/s   ratio (library/turnrl)")
+    print("\n[2 workers]             steps/s   ratio (library/turnrl)")
     print(f"library, 2 processes    {lib2:8.2f}   {'1.00':>22}   (wall {wall:.1f} s incl. JVM starts)")
     for mode in ("tree", "observation"):
         sps = turnrl_pool(args.task, args.variation, actions, args.episodes, mode)

@@ -67,7 +67,7 @@ def main() -> None:
                          micro_batch_tokens=args.micro_batch_tokens, entropy_coef=0.0)
     trainer = Trainer(config)
     rows = fixed_rows(trainer.model.config.vocab_size, args.rows)
-    pad = trainer.policy.pad_id
+    pad = trainer.pad_id
     batches = micro_batches(rows, range(len(rows)), pad, args.micro_batch_tokens)
     arrival = [collate(rows, g, pad) for g in split_by_tokens(rows, list(range(len(rows))), args.micro_batch_tokens)]
     tokens = sum(int(b.attention_mask.sum()) for b in batches)

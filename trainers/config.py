@@ -5,21 +5,22 @@ error naming the unknown key, never a silently ignored setting.
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
+
+from turnrl.trainers.yaml_config import YamlConfig
 
 LOSS_AGGREGATIONS = ("token-mean", "seq-mean-token-mean", "seq-mean-token-sum")
 KL_ESTIMATORS = ("k1", "k2", "k3")
 POLICY_MODES = ("score", "generate")
 PROMPTS = ("default", "compact")
+ROLLOUT_ENGINES = ("hf", "vllm")
 
 
 @dataclass
-class TrainConfig:
+class TrainConfig(YamlConfig):
     # ---- environment and rollout ----
     env_id: str = "turnrl/ALFWorld-v0"
     env_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -51,6 +52,10 @@ class TrainConfig:
     prompt: str = "default"  # default: the env family's template (agents.prompts); compact: minimal text
     max_prompt_tokens: int = 1024
     policy_batch_size: int = 16
+    # hf: rollouts through the trained model itself; vllm (CUDA, generate mode): a vLLM engine per rank
+    # beside the trainer, weights synced after every update, behaviour log-probs recomputed by the trainer
+    rollout_engine: str = "hf"
+    vllm_gpu_memory_utilization: float = 0.4  # share of the GPU the engine may take (training needs the rest)
 
     # ---- credit ----
     credit: str = "grpo"
@@ -94,6 +99,9 @@ class TrainConfig:
         checks = [
             (self.policy_mode in POLICY_MODES, f"policy_mode must be one of {POLICY_MODES}"),
             (self.prompt in PROMPTS, f"prompt must be one of {PROMPTS}"),
+            (self.rollout_engine in ROLLOUT_ENGINES, f"rollout_engine must be one of {ROLLOUT_ENGINES}"),
+            (self.rollout_engine != "vllm" or self.policy_mode == "generate",
+             "rollout_engine vllm generates actions: it needs policy_mode generate"),
             (self.loss_agg in LOSS_AGGREGATIONS, f"loss_agg must be one of {LOSS_AGGREGATIONS}"),
             (self.kl_estimator in KL_ESTIMATORS, f"kl_estimator must be one of {KL_ESTIMATORS}"),
             (self.group_size >= 1 and self.tasks_per_iter >= 1, "group_size and tasks_per_iter must be >= 1"),
@@ -108,33 +116,6 @@ class TrainConfig:
         for ok, message in checks:
             if not ok:
                 raise ValueError(f"invalid TrainConfig: {message}")
-
-    # ---- YAML ----
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
-        if not isinstance(values, dict):
-            raise ValueError(f"a config must be a mapping of settings, got {type(values).__name__}")
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - names)
-        if unknown:
-            raise ValueError(f"unknown config keys {unknown}; see turnrl.trainers.config.TrainConfig")
-        return cls(**values)
-
-    @classmethod
-    def from_yaml(cls, path: str | Path, overrides: dict[str, Any] | None = None) -> "TrainConfig":
-        try:
-            values = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as e:
-            raise ValueError(f"{path}: not valid YAML ({e})") from e
-        return cls.from_dict({**values, **(overrides or {})})
-
-    def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["adam_betas"] = list(self.adam_betas)
-        return d
-
-    def to_yaml(self) -> str:
-        return yaml.safe_dump(self.to_dict(), sort_keys=False)
 
 
 def parse_override(text: str) -> tuple[str, Any]:

@@ -21,6 +21,7 @@ import torch
 
 from turnrl.batch import to_rows
 from turnrl.credit import compute_advantages, get_method
+from turnrl.rollout import TaskSpec, collect, summarize
 from turnrl.trainers import distributed as dd
 from turnrl.trainers.batching import TokenRow, micro_batches, mini_batch_indices, padding_waste, token_rows
 from turnrl.trainers.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
@@ -28,7 +29,7 @@ from turnrl.trainers.config import TrainConfig
 from turnrl.trainers.losses import entropy_from_logits, ppo_loss
 from turnrl.trainers.metrics import MetricsLogger, plot_curves
 from turnrl.trainers.policy import COMPACT_TEMPLATE, ScoringPolicy, load_model, pick_device, pick_dtype
-from turnrl.rollout import TaskSpec, collect, summarize
+from turnrl.trainers.weight_sync import inference_weights
 from turnrl.types import Trajectory, group_trajectories
 
 EPISODE_KEYS = ("success_rate", "mean_return", "mean_length", "invalid_rate", "n_episodes")
@@ -85,17 +86,10 @@ class Trainer:
         self.reference = None
         if c.kl_coef > 0 and not c.lora:  # under LoRA the reference is the base with adapters off
             self.reference = copy.deepcopy(self.model).eval().requires_grad_(False)
-        policy_cls = ScoringPolicy if c.policy_mode == "score" else _generating_policy()
-        from turnrl.agents.generation import SamplingParams
-
+        self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None \
+            else self.tokenizer.eos_token_id
         torch.manual_seed(c.seed + self.world.rank)  # ranks sample different rollouts from equal weights
-        self.policy = policy_cls(self.model, self.tokenizer, device=self.device, mode=c.policy_mode,
-                                 sampling=SamplingParams(temperature=c.temperature, top_p=c.top_p,
-                                                         max_new_tokens=c.max_new_tokens),
-                                 history_window=c.history_window, max_prompt_tokens=c.max_prompt_tokens,
-                                 batch_size=c.policy_batch_size)
-        if c.prompt == "compact" and isinstance(self.policy, ScoringPolicy):
-            self.policy.template = COMPACT_TEMPLATE
+        self.policy = self._build_policy()
         params = [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(params, lr=c.lr, betas=c.adam_betas, weight_decay=c.weight_decay)
         warmup = max(c.warmup_iterations, 0)
@@ -105,6 +99,38 @@ class Trainer:
         self._pool_eval = None
         self.iteration = 0
         self.out_dir = Path(c.out_dir)
+
+    def _build_policy(self):
+        """The agent that plays the rollouts: the trained model itself, or a vLLM engine fed its weights."""
+        from turnrl.agents.generation import SamplingParams
+
+        c = self.config
+        sampling = SamplingParams(temperature=c.temperature, top_p=c.top_p, max_new_tokens=c.max_new_tokens)
+        if c.rollout_engine == "vllm":
+            from turnrl.agents.models import resolve_model
+            from turnrl.agents.vllm import VLLMPolicy
+
+            policy = VLLMPolicy(resolve_model(c.model), sampling=sampling, history_window=c.history_window,
+                                max_prompt_tokens=c.max_prompt_tokens, seed=c.seed + self.world.rank,
+                                gpu_memory_utilization=c.vllm_gpu_memory_utilization)
+            policy.load_weights(inference_weights(self.model))  # LoRA starts as the base: still the same
+            return policy
+        policy_cls = ScoringPolicy if c.policy_mode == "score" else _generating_policy()
+        policy = policy_cls(self.model, self.tokenizer, device=self.device, mode=c.policy_mode, sampling=sampling,
+                            history_window=c.history_window, max_prompt_tokens=c.max_prompt_tokens,
+                            batch_size=c.policy_batch_size)
+        if c.prompt == "compact" and isinstance(policy, ScoringPolicy):
+            policy.template = COMPACT_TEMPLATE
+        return policy
+
+    @property
+    def separate_rollout_engine(self) -> bool:
+        return self.config.rollout_engine == "vllm"
+
+    def sync_rollout_weights(self) -> None:
+        """Hands the updated weights to a separate rollout engine (a no-op when the model plays itself)."""
+        if self.separate_rollout_engine:
+            self.policy.load_weights(inference_weights(self.model))
 
     # ---- environments (pools are opened on first use, so update-only uses need no env) ---------
     def _pool(self, env_kwargs: dict[str, Any]):
@@ -158,17 +184,32 @@ class Trainer:
         return compute_advantages(c.credit, to_rows(trajectories), **params)
 
     @torch.no_grad()
+    def _response_logprobs(self, model: torch.nn.Module, rows: list[TokenRow]) -> list[list[float]]:
+        """Per-row response-token log-probs under `model`, in the trainer's own micro-batches and numerics."""
+        model.eval()
+        out: list[list[float]] = [[] for _ in rows]
+        for mb in micro_batches(rows, range(len(rows)), self.pad_id, self.config.micro_batch_tokens):
+            mb = mb.to(self.device)
+            lp, _ = token_logprobs_and_entropy(model, mb.input_ids, mb.attention_mask, mb.targets_mask, False)
+            for k, i in enumerate(mb.rows):
+                out[i] = lp[k][mb.targets_mask[k]].float().cpu().tolist()
+        return out
+
     def add_reference_logprobs(self, rows: list[TokenRow]) -> None:
         """Fills `ref_logprobs` from the frozen reference (the base model with LoRA adapters off)."""
         model = self.reference if self.reference is not None else self.model
-        off = self.model.disable_adapter() if self.reference is None else contextlib.nullcontext()
-        with off:
-            model.eval()
-            for mb in micro_batches(rows, range(len(rows)), self.policy.pad_id, self.config.micro_batch_tokens):
-                mb = mb.to(self.device)
-                lp, _ = token_logprobs_and_entropy(model, mb.input_ids, mb.attention_mask, mb.targets_mask, False)
-                for k, i in enumerate(mb.rows):
-                    rows[i].ref_logprobs = lp[k][mb.targets_mask[k]].float().cpu().tolist()
+        with self.model.disable_adapter() if self.reference is None else contextlib.nullcontext():
+            for row, lp in zip(rows, self._response_logprobs(model, rows)):
+                row.ref_logprobs = lp
+
+    def recompute_behaviour_logprobs(self, rows: list[TokenRow]) -> None:
+        """Replaces the rollout engine's log-probs by the trainer's own for the same tokens.
+
+        A separate engine (vLLM, bf16 kernels) computes slightly different log-probs from the same
+        weights; the PPO ratio must start at exactly 1, so it is taken against the trainer's numbers.
+        """
+        for row, lp in zip(rows, self._response_logprobs(self.model, rows)):
+            row.old_logprobs = lp
 
     def update(self, rows: list[TokenRow]) -> dict[str, float]:
         """ppo_epochs x mini_batches optimiser steps; loss normalised by global (all-rank) counts."""
@@ -181,7 +222,7 @@ class Trainer:
                 local = [len(rows[i].response_ids) for i in part]
                 n_tokens, n_seqs = dd.all_reduce_sum([float(sum(local)), float(len(local))], self.world, self.device)
                 self.optimizer.zero_grad(set_to_none=True)
-                batches = micro_batches(rows, part, self.policy.pad_id, c.micro_batch_tokens) if len(part) else []
+                batches = micro_batches(rows, part, self.pad_id, c.micro_batch_tokens) if len(part) else []
                 waste.append(padding_waste(batches))
                 step_stats = dict.fromkeys(("policy_loss", "kl", "entropy", "clip_fraction"), 0.0)
                 for mb in batches:
@@ -221,10 +262,13 @@ class Trainer:
         if c.dynamic_sampling:
             trajectories, advantages = drop_flat_groups(trajectories, advantages)
         rows, _ = token_rows(trajectories, advantages)
+        if self.separate_rollout_engine:
+            self.recompute_behaviour_logprobs(rows)
         if self.reference is not None or (c.kl_coef > 0 and c.lora):
             self.add_reference_logprobs(rows)
         t2 = time.perf_counter()
         stats = self.update(rows)
+        self.sync_rollout_weights()
         t3 = time.perf_counter()
         episodes = _global_episode_stats(episodes, self.world, self.device)
         return {**episodes, **stats, "rows": len(rows), "time_rollout": t1 - t0, "time_credit": t2 - t1,
@@ -246,6 +290,7 @@ class Trainer:
         if path is None:
             return 0
         payload = load_checkpoint(path, self.model, self.optimizer, self.scheduler, self.rng)
+        self.sync_rollout_weights()
         self.iteration = int(payload["iteration"]) + 1
         return self.iteration
 

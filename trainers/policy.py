@@ -24,7 +24,6 @@ from turnrl.agents.parsing import CLOSE, OPEN
 from turnrl.agents.prompts import PromptTemplate, fit_prompt_ids
 from turnrl.types import AgentInput, AgentOutput
 
-
 # Fewer prompt tokens for small models trained on CPU: the task, observation and admissible
 # actions stay, the family's prose goes.
 COMPACT_TEMPLATE = PromptTemplate(system="Play the text game.", setting="Choose one admissible action.")

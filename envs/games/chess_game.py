@@ -7,6 +7,7 @@ import chess
 from pettingzoo import AECEnv
 from pettingzoo.classic import chess_v6
 from pettingzoo.classic.chess import chess_utils
+
 from turnrl.envs.games.codec import GameCodec
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from pettingzoo import AECEnv
 from pettingzoo.classic import connect_four_v3
+
 from turnrl.envs.games.codec import GameCodec, normalize
 
 MARKS = ".XO"

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from pettingzoo import AECEnv
+
 from turnrl.envs.base import action_problem
 from turnrl.envs.games.codec import normalize
 from turnrl.envs.games.text_aec import MAX_ACTION_CHARS, TextObservation

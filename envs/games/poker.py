@@ -5,6 +5,7 @@ from typing import Any
 
 from pettingzoo import AECEnv
 from pettingzoo.classic import leduc_holdem_v4, texas_holdem_v4
+
 from turnrl.envs.games.codec import GameCodec, normalize
 
 ACTIONS = ("call", "raise", "fold", "check")  # RLCard's action ids for both games

@@ -5,6 +5,7 @@ from typing import Any
 
 from pettingzoo import AECEnv
 from pettingzoo.classic import rps_v2
+
 from turnrl.envs.games.codec import GameCodec, normalize
 
 MOVES = ("rock", "paper", "scissors")

@@ -16,7 +16,6 @@ from typing import Any
 
 from turnrl.envs.base import TextEnv
 from turnrl.envs.games.catalog import make_game
-
 from turnrl.types import AgentInput
 
 SEATS = ("random", "first", "second")

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from pettingzoo import AECEnv
+
 from turnrl.envs.base import action_problem
 from turnrl.envs.games.codec import GameCodec
 from turnrl.envs.spaces import FreeText

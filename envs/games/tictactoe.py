@@ -5,6 +5,7 @@ from typing import Any
 
 from pettingzoo import AECEnv
 from pettingzoo.classic import tictactoe_v3
+
 from turnrl.envs.games.codec import GameCodec, normalize
 
 MARKS = ".XO"

@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
 from turnrl.envs.rideshare.data import CENTROIDS, TRIPS, taxi_dir
 
 MILE_KM = 1.609344

@@ -7,6 +7,7 @@ policy sees the same pickup time, added minutes and timeouts the reward is compu
 from __future__ import annotations
 
 import numpy as np
+
 from turnrl.envs.rideshare.sim import Insertion, RideSim, match_reward
 
 N_FEATURES = 28

@@ -13,6 +13,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+
 from turnrl.envs.rideshare.city import City
 from turnrl.envs.rideshare.features import N_FEATURES
 from turnrl.envs.rideshare.offers import RideShareCore

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
 from turnrl.envs.rideshare.city import City, load_city
 from turnrl.envs.rideshare.features import N_FEATURES, pair_features
 from turnrl.envs.rideshare.sim import Insertion, RideConfig, RideSim

@@ -12,6 +12,7 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 from pettingzoo import ParallelEnv
+
 from turnrl.envs.rideshare.city import City
 from turnrl.envs.rideshare.features import N_FEATURES
 from turnrl.envs.rideshare.offers import RideShareCore

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from turnrl.envs.rideshare.city import City
 
 PENDING, ASSIGNED, ONBOARD, SERVED, EXPIRED = "pending", "assigned", "onboard", "served", "expired"

@@ -36,8 +36,13 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from turnrl.envs.base import TextEnv
-from turnrl.envs.scienceworld.engine import (DEFAULT_JAVA_OPTS, UNKNOWN_ACTION, EngineStep, ScienceWorldJVMError,
-                                             Simulator)
+from turnrl.envs.scienceworld.engine import (
+    DEFAULT_JAVA_OPTS,
+    UNKNOWN_ACTION,
+    EngineStep,
+    ScienceWorldJVMError,
+    Simulator,
+)
 from turnrl.envs.scienceworld.state import state_key as tree_state_key
 from turnrl.envs.scienceworld.tasks import TASK_IDS, list_tasks, split_name, task_names, variation_splits
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
-from pathlib import Path
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from turnrl import datadir

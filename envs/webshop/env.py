@@ -26,8 +26,20 @@ from turnrl.envs.base import TextEnv
 from turnrl.envs.webshop.catalog import Catalog, load_catalog
 from turnrl.envs.webshop.expert import expert_action
 from turnrl.envs.webshop.goals import Goal, GoalSet, load_goals
-from turnrl.envs.webshop.pages import (BACK, BUY, FORMATS, NEXT, PREV, SUBPAGES, Clickable, Page, admissible, done_text,
-                                       n_result_pages, render)
+from turnrl.envs.webshop.pages import (
+    BACK,
+    BUY,
+    FORMATS,
+    NEXT,
+    PREV,
+    SUBPAGES,
+    Clickable,
+    Page,
+    admissible,
+    done_text,
+    n_result_pages,
+    render,
+)
 from turnrl.envs.webshop.reward import PurchaseReward, purchase_reward
 
 ACTION = re.compile(r"^\s*(search|click)\s*\[(.*)\]\s*$", re.IGNORECASE | re.DOTALL)

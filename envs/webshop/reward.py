@@ -10,8 +10,8 @@ credit methods can use them separately.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz

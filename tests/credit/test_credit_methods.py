@@ -7,9 +7,26 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from turnrl.credit import (broadcast_to_tokens, compute_advantages, discounted_returns, gae_arrays, gdpo, get_method,
-                           gigpo, grpo, list_methods, ospo_arrays, repeat_per_token, rloo, round_robin, salt,
-                           salt_graph, single_elimination, step_advantages, tournament)
+from turnrl.credit import (
+    broadcast_to_tokens,
+    compute_advantages,
+    discounted_returns,
+    gae_arrays,
+    gdpo,
+    get_method,
+    gigpo,
+    grpo,
+    list_methods,
+    ospo_arrays,
+    repeat_per_token,
+    rloo,
+    round_robin,
+    salt,
+    salt_graph,
+    single_elimination,
+    step_advantages,
+    tournament,
+)
 from turnrl.credit.anchors import anchor_groups
 
 S3 = math.sqrt(1 / 3)  # std (ddof 1) of [1, 1, 0, 0] and of [1, 0, 0]

@@ -9,7 +9,6 @@ from turnrl.batch import to_rows
 from turnrl.credit import gae_arrays, gdpo, gigpo, grpo, returns, rloo, salt
 from turnrl.credit.salt import edge_ids
 
-
 SETTINGS = settings(max_examples=40, deadline=None)
 
 step_spec = st.tuples(st.sampled_from("abcd"), st.sampled_from("xy"), st.integers(0, 3).map(float), st.booleans())

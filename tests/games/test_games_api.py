@@ -5,6 +5,7 @@ import gymnasium as gym
 import pytest
 from gymnasium.utils.env_checker import check_env
 from pettingzoo.test import api_test
+
 from turnrl.envs.games.catalog import list_games, make_game
 from turnrl.envs.games.register import VIEWS
 from turnrl.envs.registration import register_all

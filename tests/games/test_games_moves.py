@@ -1,5 +1,6 @@
 """Bad moves (illegal, unparsable, empty, huge, odd types) never crash; the illegal-move policies."""
 import pytest
+
 from turnrl.envs.games.catalog import list_games, make_game
 from turnrl.envs.games.single import GameEnv
 

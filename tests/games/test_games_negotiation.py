@@ -1,5 +1,6 @@
 """The negotiation game: offers and acceptances parsed from text, value-based outcomes."""
 import numpy as np
+
 from turnrl.envs.games.negotiation import TOTAL_VALUE, NegotiationEnv, draw_game
 
 

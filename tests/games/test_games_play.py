@@ -2,6 +2,7 @@
 import json
 
 import pytest
+
 from turnrl.agents.opponents import (
     ConnectFourSearch,
     MinimaxTicTacToe,
@@ -9,9 +10,8 @@ from turnrl.agents.opponents import (
     make_opponent,
 )
 from turnrl.agents.scripted import RandomAgent
-from turnrl.envs.games.catalog import make_game
-
 from turnrl.cli import main
+from turnrl.envs.games.catalog import make_game
 from turnrl.selfplay import outcomes, play_games
 
 needs_stockfish = pytest.mark.skipif(find_stockfish() is None,

@@ -3,7 +3,6 @@ from turnrl.agents.opponents import FrozenPolicyOpponent
 from turnrl.agents.scripted import RandomAgent
 from turnrl.envs.games.single import GameEnv
 from turnrl.envs.pool import make_pool
-
 from turnrl.rollout import TaskSpec, collect
 
 

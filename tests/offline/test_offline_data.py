@@ -4,8 +4,17 @@ from __future__ import annotations
 import pytest
 
 from turnrl.trainers.offline.collection import MixtureAgent, parse_mixture
-from turnrl.trainers.offline.datasets import (ADMISSIBLE_KEY, TokenizedStep, TokenizedTrajectory, agent_inputs,
-                                              export_hf, load_dataset, load_meta, preference_pairs, save_dataset)
+from turnrl.trainers.offline.datasets import (
+    ADMISSIBLE_KEY,
+    TokenizedStep,
+    TokenizedTrajectory,
+    agent_inputs,
+    export_hf,
+    load_dataset,
+    load_meta,
+    preference_pairs,
+    save_dataset,
+)
 from turnrl.types import AgentInput, AgentOutput, Step, Trajectory
 
 

@@ -55,8 +55,8 @@ def test_methods_without_usable_data_say_why(tiny_dir, tmp_path):
 
 
 def test_exported_run_loads_as_value_guided_agent_choosing_argmax_v(tiny_dir, tmp_path):
-    from turnrl.agents.registry import make_agent
     from turnrl.agents.prompts import fit_prompt_ids
+    from turnrl.agents.registry import make_agent
 
     t = trainer(tiny_dir, "oreo", tmp_path)
     t.step()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from turnrl.envs.rideshare.city import City
 
 

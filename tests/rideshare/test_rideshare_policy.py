@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 import pytest
 import torch
+
 from turnrl.agents.dispatch import PairScorer, grouped_log_softmax, match
 from turnrl.credit.ospo import ospo_arrays
 from turnrl.envs.rideshare.offers import RideShareCore

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from turnrl.agents.dispatch import RandomDispatcher, greedy_nearest
 from turnrl.envs.rideshare.offers import RideShareCore
 from turnrl.envs.rideshare.sim import (

@@ -5,6 +5,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 from pettingzoo.test import parallel_api_test
+
 from turnrl.envs.rideshare.gym_env import DispatchEnv
 from turnrl.envs.rideshare.pz_env import RideShareParallelEnv
 from turnrl.envs.rideshare.text_env import RideShareTextEnv, parse_assignment
@@ -109,6 +110,7 @@ def test_text_env_via_gym_make(city):
 
 def test_central_env_passes_gymnasium_checker(city):
     from gymnasium.utils.env_checker import check_env
+
     from turnrl.envs.registration import register_all
 
     register_all()

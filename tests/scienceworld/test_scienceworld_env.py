@@ -142,7 +142,8 @@ def test_hung_jvm_is_killed_after_the_read_timeout():
 
 
 def test_pool_group_reset_is_identical_and_a_dead_jvm_is_recorded_then_recovered():
-    pool_mod = pytest.importorskip("turnrl.envs.pool", reason="the env pool is not in this checkout")
+    from turnrl.envs import pool as pool_mod
+
     kwargs = {"task": QUICK_TASK, "split": "test", "expert": False}
     with pool_mod.make_pool("turnrl/ScienceWorld-v0", 2, backend="subprocess", env_kwargs=kwargs) as pool:
         (obs0, info0), (obs1, info1) = pool.reset(seeds=[11, 11])

@@ -6,19 +6,17 @@ are scaled for the small CPU models this suite trains by default.
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import yaml
+from turnrl.trainers.yaml_config import YamlConfig
 
 METHODS = ("oreo", "dpo", "simpo", "bc")
 OREO_VARIANTS = ("token", "step")
 
 
 @dataclass
-class OfflineConfig:
+class OfflineConfig(YamlConfig):
     # ---- data ----
     dataset: str = ""  # directory written by `turnrl collect` (or a trajectories JSONL)
     env_id: str = "turnrl/TextWorld-Coin-v0"  # for prompts and evaluation
@@ -88,23 +86,3 @@ class OfflineConfig:
         if self.alpha is not None:
             return self.alpha
         return 0.1 if self.oreo_variant == "step" else 0.01
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "OfflineConfig":
-        if not isinstance(values, dict):
-            raise ValueError(f"a config must be a mapping of settings, got {type(values).__name__}")
-        unknown = sorted(set(values) - {f.name for f in dataclasses.fields(cls)})
-        if unknown:
-            raise ValueError(f"unknown config keys {unknown}; see turnrl.trainers.offline.config.OfflineConfig")
-        return cls(**values)
-
-    @classmethod
-    def from_yaml(cls, path: str | Path, overrides: dict[str, Any] | None = None) -> "OfflineConfig":
-        try:
-            values = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as e:
-            raise ValueError(f"{path}: not valid YAML ({e})") from e
-        return cls.from_dict({**values, **(overrides or {})})
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)

@@ -18,7 +18,6 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
-import yaml
 
 from turnrl.rollout import TaskSpec, collect, summarize
 from turnrl.trainers.checkpoint import save_checkpoint
@@ -175,7 +174,7 @@ class OfflineTrainer:
         self.tokenizer.save_pretrained(out / "policy")
         if self.value_model is not None:
             self.value_model.save_pretrained(out / "value")
-        (out / "offline.yaml").write_text(yaml.safe_dump(self.config.to_dict(), sort_keys=False), encoding="utf-8")
+        (out / "offline.yaml").write_text(self.config.to_yaml(), encoding="utf-8")
         return out
 
     def save(self, iteration: int) -> None:
@@ -189,7 +188,7 @@ class OfflineTrainer:
     def train(self, on_iteration: Callable[[int, dict], None] | None = None) -> list[dict[str, Any]]:
         c = self.config
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        (self.out_dir / "config.yaml").write_text(yaml.safe_dump(c.to_dict(), sort_keys=False), encoding="utf-8")
+        (self.out_dir / "config.yaml").write_text(c.to_yaml(), encoding="utf-8")
         logger = MetricsLogger(self.out_dir, tensorboard=c.tensorboard)
         try:
             for it in range(c.iterations):
