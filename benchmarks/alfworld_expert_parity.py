@@ -57,7 +57,7 @@ def turnrl_episode(env: ALFWorldEnv, game_id: str, seed: int, max_steps: int) ->
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--split", default="valid_unseen")
-    p.add_argument("--task-types", default="all", help="all, or names/aliases (pick, look, clean, heat, cool, pick_two)")
+    p.add_argument("--task-types", default="all", help="all, or aliases: pick, look, clean, heat, cool, pick_two")
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--max-steps", type=int, default=200)
     p.add_argument("--max-games", type=int, default=None, help="only the first N games (a quick look)")
