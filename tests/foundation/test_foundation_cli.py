@@ -73,3 +73,14 @@ def test_play_survives_end_of_input_and_a_crashing_engine(toy_env_id, monkeypatc
     monkeypatch.setattr("sys.stdin", io.StringIO("raise\nwait\n"))
     assert main(["play", toy_env_id, "--env-arg", "faults=true"]) == 0
     assert "the environment failed: RuntimeError" in capsys.readouterr().out
+
+
+def test_data_command_names_known_datasets_and_explains_missing_ones(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("TURNRL_DATA", raising=False)
+    monkeypatch.delenv("WEBSHOP_DATA", raising=False)
+    with pytest.raises(SystemExit):  # argparse: not one of alfworld, nyc_taxi, webshop
+        main(["data", "path", "imagenet"])
+    assert "invalid choice" in capsys.readouterr().err
+    assert main(["data", "path", "webshop"]) == 1
+    assert "turnrl data download webshop" in capsys.readouterr().err
