@@ -128,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError("no tasks to run")
         pool = make_pool(args.env, num_envs, backend=backend, env_kwargs=env_kwargs, step_timeout=args.step_timeout,
                          num_workers=args.workers)
-    except (ValueError, TypeError, KeyError, ImportError, gym_error()) as e:  # bad flags, env id or env kwargs
+    except (ValueError, TypeError, KeyError, ImportError, OSError, gym_error()) as e:  # flags, env, agent, model
         print(f"turnrl eval: {e}", file=sys.stderr)
         return 2
     with pool:
