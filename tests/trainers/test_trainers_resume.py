@@ -94,3 +94,37 @@ def test_train_command_rejects_bad_configs(tmp_path, capsys):
     assert "learning_rate" in capsys.readouterr().err
     assert main(["train", str(tmp_path / "missing.yaml")]) == 2
     assert main(["train", str(bad), "oops"]) == 2
+
+
+def test_kill_9_mid_run_loses_at_most_the_running_iteration(tmp_path):
+    """A real `turnrl train` process killed with SIGKILL once a checkpoint exists; `--resume` finishes the run."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    config = small_config(tmp_path / "run", 6)
+    config.tensorboard = False
+    path = tmp_path / "c.yaml"
+    path.write_text(config.to_yaml())
+    ckpts = tmp_path / "run" / "checkpoints"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "turnrl", "train", str(path)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 240
+        while not list_checkpoints(ckpts) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert proc.poll() is None, "the run finished before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)  # somewhere inside the next iteration (or its checkpoint write)
+    finally:
+        proc.wait(30)
+    done = latest_checkpoint(ckpts)
+    first = int(done.stem.split("-")[1]) + 1  # every iteration up to the newest checkpoint survives
+    resumed = subprocess.run([sys.executable, "-m", "turnrl", "train", str(path), "--resume"], env=env,
+                             capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert f"done: {6 - first} iterations" in resumed.stdout
+    assert [r["iteration"] for r in read_metrics(tmp_path / "run" / "metrics.jsonl")] == list(range(6))
+    assert latest_checkpoint(ckpts).name == "ckpt-000005.pt"
