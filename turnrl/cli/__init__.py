@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 
@@ -26,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # transformers' per-load progress bars ("Loading weights") would interleave with our own output
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     import turnrl.trainers.offline  # noqa: F401  (registers the agent kind oreo:<dir>; imports no torch)
 
     args = build_parser().parse_args(argv)
