@@ -35,6 +35,7 @@ def test_eval_all_tasks_uses_the_env_task_list(toy_env_id, tmp_path):
 @pytest.mark.parametrize("argv, message", [
     (["--pool", "gpu:2"], "unknown pool backend"),
     (["--env-arg", "novalue"], "KEY=VALUE"),
+    (["--agent-arg", "temperature"], "--agent-arg expects KEY=VALUE"),
     (["--agent", "telepathy"], "unknown agent"),
     (["--agent", "hf:/no/such/model"], "neither a known name"),
     (["--episodes", "0"], "no tasks"),

@@ -29,13 +29,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from turnrl.cli.cmd_eval import parse_env_args
+    from turnrl.cli.cmd_eval import parse_key_values
     from turnrl.trainers.offline.collection import collect_dataset, parse_mixture
     from turnrl.trainers.offline.datasets import export_hf, save_dataset
 
     try:
         mixture = parse_mixture(args.agents)
-        env_kwargs = parse_env_args(args.env_arg)
+        env_kwargs = parse_key_values(args.env_arg)
         backend, _, n = args.pool.partition(":")
         num_envs = int(n or 1)
         if args.episodes < 1 or args.group_size < 1 or args.max_steps < 1 or num_envs < 1:

@@ -21,6 +21,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--agent", default="random", help="agent spec: random, expert, hf:<path>, openai:<url> ...")
     p.add_argument("--episodes", type=int, default=None,
                    help="number of tasks (seeds S, S+1, ...); with --all-tasks, a cap on the task list (default 10)")
+    p.add_argument("--agent-arg", action="append", default=[], metavar="KEY=VALUE",
+                   help="agent setting, e.g. temperature=0, mode=score (rank admissible actions), max_new_tokens=64")
     p.add_argument("--pool", default="inprocess:1", help="BACKEND:N, backend one of inprocess, subprocess, ray")
     p.add_argument("--workers", type=int, default=None, help="subprocess/ray workers (default: one per env)")
     p.add_argument("--seed", type=int, default=0, help="first task seed (also seeds the random agent)")
@@ -35,13 +37,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def parse_env_args(pairs: list[str]) -> dict[str, Any]:
-    """["split=valid", "n_games=5"] -> {"split": "valid", "n_games": 5}."""
+def parse_key_values(pairs: list[str], flag: str = "--env-arg") -> dict[str, Any]:
+    """["split=valid", "n_games=5"] -> {"split": "valid", "n_games": 5} (--env-arg, --agent-arg, --game-arg)."""
     out: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise ValueError(f"--env-arg expects KEY=VALUE, got {pair!r}")
+            raise ValueError(f"{flag} expects KEY=VALUE, got {pair!r}")
         try:
             out[key] = json.loads(value)
         except json.JSONDecodeError:
@@ -119,11 +121,11 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         backend, num_envs = parse_pool_spec(args.pool)
-        env_kwargs = parse_env_args(args.env_arg)
+        env_kwargs = parse_key_values(args.env_arg)
         if args.split is not None:
             env_kwargs["split"] = args.split
         tasks = build_tasks(args, env_kwargs)
-        agent = make_agent(args.agent, seed=args.seed)
+        agent = make_agent(args.agent, **{"seed": args.seed, **parse_key_values(args.agent_arg, "--agent-arg")})
         if not tasks:
             raise ValueError("no tasks to run")
         pool = make_pool(args.env, num_envs, backend=backend, env_kwargs=env_kwargs, step_timeout=args.step_timeout,

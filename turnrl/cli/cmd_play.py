@@ -45,12 +45,12 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     import turnrl  # noqa: F401  (registers envs)
-    from turnrl.cli.cmd_eval import parse_env_args
+    from turnrl.cli.cmd_eval import parse_key_values
     from turnrl.envs.pool import make_env
     from turnrl.envs.wrappers import EpisodeRecorder, StepLimit
 
     console = Console(highlight=False)
-    env = StepLimit(make_env(args.env, parse_env_args(args.env_arg)), args.max_steps)
+    env = StepLimit(make_env(args.env, parse_key_values(args.env_arg)), args.max_steps)
     if args.record:
         env = EpisodeRecorder(env, args.record)
     seed = args.seed
