@@ -135,8 +135,8 @@ def test_hung_jvm_is_killed_after_the_read_timeout():
         started = time.monotonic()
         with pytest.raises(ScienceWorldJVMError, match="stopped answering"):
             sim.task_description()
-        assert time.monotonic() - started < 5
-        assert sim.process.wait(timeout=5) == -signal.SIGKILL
+        assert time.monotonic() - started < 20  # the 1 s read timeout fired, not the 300 s default (loose: CI load)
+        assert sim.process.wait(timeout=20) == -signal.SIGKILL
     finally:
         sim.close()
 
