@@ -98,7 +98,7 @@ def format_table(names: list[str], table: dict, ratings: dict) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from turnrl.agents.opponents import make_opponent
-    from turnrl.cli.cmd_eval import parse_key_values
+    from turnrl.cli.options import parse_key_values
     from turnrl.envs.games.catalog import list_games
 
     if args.game not in list_games():
@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
         print("need at least two distinct agents and --games >= 1", file=sys.stderr)
         return 2
     try:
-        game_kwargs = parse_key_values(args.game_arg)
+        game_kwargs = parse_key_values(args.game_arg, "--game-arg")
         agents = {n: make_opponent(n, seed=args.seed + i) for i, n in enumerate(names)}
     except (ValueError, FileNotFoundError) as e:
         print(f"arena: {e}", file=sys.stderr)

@@ -29,7 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from turnrl.cli.cmd_eval import parse_key_values
+    from turnrl.cli.options import parse_key_values
     from turnrl.trainers.offline.collection import collect_dataset, parse_mixture
     from turnrl.trainers.offline.datasets import export_hf, save_dataset
 

@@ -7,10 +7,11 @@ e.g. every game of `--split valid_unseen`) instead of drawing `--episodes` seeds
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
+
+from turnrl.cli.options import parse_key_values
 
 MAX_TABLE_TASKS = 30
 HELP = "evaluate an agent on an environment (success rate, return, length, invalid actions)"
@@ -35,20 +36,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--all-tasks", action="store_true", help="evaluate on the env's own task list (list_tasks)")
     p.add_argument("--out", default=None, help="write the metrics JSON here and the trajectories beside it")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-
-
-def parse_key_values(pairs: list[str], flag: str = "--env-arg") -> dict[str, Any]:
-    """["split=valid", "n_games=5"] -> {"split": "valid", "n_games": 5} (--env-arg, --agent-arg, --game-arg)."""
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise ValueError(f"{flag} expects KEY=VALUE, got {pair!r}")
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-    return out
 
 
 def env_task_list(env_id: str, env_kwargs: dict[str, Any]) -> list[dict[str, Any]]:

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     import turnrl  # noqa: F401  (registers envs)
-    from turnrl.cli.cmd_eval import parse_key_values
+    from turnrl.cli.options import parse_key_values
     from turnrl.envs.pool import make_env
     from turnrl.envs.wrappers import EpisodeRecorder, StepLimit
 
