@@ -40,7 +40,9 @@ def test_list_tasks_first_test_variation_and_corrupt_cache(tmp_path, monkeypatch
 
 
 def _tree(uuid0: int, order: int) -> str:
-    kids = [("cup", {"propMaterial": {"temperatureC": 10.0004}}), ("wire", {"connectedTo": [f"cup-{uuid0 + 1}"]})]
+    """A two-object kitchen in the engine's schema: uuids, a temperature, a wire naming the cup's uuid."""
+    kids = [("cup", {"propMaterial": {"temperatureC": 10.0004}}),
+            ("wire", {"propElectricalConnection": {"connectedTo": [f"cup-{uuid0}", f"battery-{uuid0 + 7}"][::order]}})]
     kids = kids[::order]
     contents = {f"{n}-{uuid0 + i}": {"uuid": str(uuid0 + i), "name": n, **p, "contents": {}}
                 for i, (n, p) in enumerate(kids)}
@@ -51,3 +53,5 @@ def test_state_key_ignores_uuids_child_order_and_float_noise():
     assert state.state_key(_tree(100, 1)) == state.state_key(_tree(5000, -1))
     hot = _tree(100, 1).replace("10.0004", "40.0")
     assert state.state_key(hot) != state.state_key(_tree(100, 1))
+    unwired = _tree(100, 1).replace(f'"battery-107"', '"bulb-107"')
+    assert state.state_key(unwired) != state.state_key(_tree(100, 1))
