@@ -9,7 +9,9 @@ The experts are ALFWorld's: `HandcodedExpert` drives `HandCodedTWAgent` exactly 
 `AlfredExpert` wrapper does, except that a give-up (`HandCodedAgentTimeout`/`Failed`) yields no
 action instead of an exception that would kill the episode, and its tie-break `random.choice`
 draws from the expert's own seeded RNG so that expert rollouts repeat under a seed.
-`planner_action` reads the PDDL planner's replanned policy (`policy_commands`).
+`planner_action` reads the PDDL planner's replanned policy (`policy_commands`), and
+`HandcodedThenPlanner` (the default expert) hands over from the hand-coded expert to the planner
+when the former starts going round in circles.
 
 Importing `alfworld` sets `$ALFWORLD_DATA` to its own cache folder when unset; that would
 shadow `$TURNRL_DATA` in `turnrl.datadir`, so the import below restores the variable.
@@ -50,12 +52,13 @@ with _keep_alfworld_data_var():
 
 BANNER = re.compile(r"^\s*-= Welcome to TextWorld, ALFRED! =-\s*")
 TASK_LINE = re.compile(r"Your task is to:\s*(.+?)\s*$", re.MULTILINE)
-EXPERTS = ("handcoded", "planner", "none")
+EXPERTS = ("handcoded+planner", "handcoded", "planner", "none")
 
 
 def request_infos(expert: str) -> textworld.EnvInfos:
-    """What the engine computes each step: facts feed the hand-coded expert, the plan the planner."""
-    return textworld.EnvInfos(won=True, admissible_commands=True, facts=expert == "handcoded",
+    """What the engine computes each step: facts feed the hand-coded expert, the plan the planner
+    (the combined expert plans on demand, see `plan_now`)."""
+    return textworld.EnvInfos(won=True, admissible_commands=True, facts=expert.startswith("handcoded"),
                               policy_commands=expert == "planner")
 
 
@@ -76,7 +79,7 @@ def load_game(env: textworld.core.Environment, game_file: str) -> None:
 
 def set_expert_infos(env: textworld.core.Environment, expert: str) -> None:
     """Switch what an existing engine computes (takes effect at the next reset)."""
-    env.request_infos.facts = expert == "handcoded"
+    env.request_infos.facts = expert.startswith("handcoded")
     env.request_infos.policy_commands = expert == "planner"
 
 
@@ -109,6 +112,13 @@ def planner_action(state: Any) -> str | None:
     """The first command of the PDDL planner's plan from this state (None when it finds none)."""
     plan = state.get("policy_commands") or []
     return plan[0] if plan else None
+
+
+def plan_now(env: textworld.core.Environment) -> list[str]:
+    """The PDDL planner's plan from the engine's current state, for a state computed without
+    `policy_commands`. Reaches into `PddlEnv`'s planner state and names as `_gather_infos` does
+    (ALFWorld's `AlfredDemangler` uses the same attributes through the wrapper)."""
+    return list(env._pddl_state.replan(env._entity_infos))
 
 
 class HandcodedExpert:
@@ -147,3 +157,48 @@ class HandcodedExpert:
             random.setstate(outer)
         # as AlfredExpert: an inadmissible suggestion becomes "look"
         return action if action in state["admissible_commands"] else "look"
+
+
+class HandcodedThenPlanner:
+    """ALFWorld's hand-coded expert until it goes round in circles or gives up, then the planner.
+
+    The hand-coded expert is cheap but in some games (mostly pick_two_obj_and_place, where it
+    keeps returning to a receptacle it already emptied) it cycles until the step limit. A cycle
+    is the expert proposing, in a true state (PDDL facts) it was in before, the action it proposed
+    there then. From that step on the PDDL planner chooses every action from the true state.
+    The hand-coded expert's choices before that are untouched, so an episode it wins without
+    cycling is the same episode as with `expert="handcoded"` under the same seed.
+    """
+
+    def __init__(self, env: textworld.core.Environment, max_steps: int = 200):
+        self.env = env
+        self.handcoded = HandcodedExpert(max_steps)
+        self.proposed: set[tuple[str, str]] = set()  # (state key, action) pairs proposed so far
+        self.planning_since: int | None = None  # step at which the planner took over
+        self.steps = 0
+
+    @property
+    def failure(self) -> str | None:
+        return self.handcoded.failure
+
+    def reset(self, game_file: str, state: Any, seed: int | None = None) -> str:
+        self.proposed.clear()
+        self.planning_since, self.steps = None, 0
+        return self._checked(state, self.handcoded.reset(game_file, state, seed=seed))
+
+    def next_action(self, state: Any, last_command: str) -> str | None:
+        self.steps += 1
+        if self.planning_since is None:
+            return self._checked(state, self.handcoded.next_action(state, last_command))
+        plan = plan_now(self.env)
+        return plan[0] if plan else None
+
+    def _checked(self, state: Any, action: str | None) -> str | None:
+        """`action` unless it closes a cycle (or the hand-coded expert gave up): then the planner's."""
+        key = (state_key(state), action)
+        if action is not None and key not in self.proposed:
+            self.proposed.add(key)
+            return action
+        self.planning_since = self.steps
+        plan = plan_now(self.env)
+        return plan[0] if plan else None

@@ -4,7 +4,8 @@ Settings come from constructor kwargs and can be overridden per episode in `rese
 `split` ("train" | "valid_seen" | "valid_unseen"), `task_types` (names, aliases or 1-6), `game`
 (index, `<task folder>/<trial>` or path; otherwise the seed picks one), `data_dir`, `reward`
 ("success": 1 on a win; "gigpo10": 10 x won as the GiGPO reference uses) and `expert`
-("handcoded" | "planner" | "none"). The same seed and options always start the same game in the
+("handcoded+planner", the default: ALFWorld's hand-coded expert until it cycles, then the PDDL
+planner | "handcoded" | "planner" | "none"). The same seed and options always start the same game in the
 same state, so group members reset identically on any pool backend.
 
 `info` carries the contract keys plus `task_type`, `game`, `split` and `expert_action`.
@@ -39,7 +40,8 @@ class ALFWorldEnv(TextEnv):
     list_tasks = staticmethod(list_tasks)
 
     def __init__(self, split: str = "train", task_types: Any = None, game: str | int | None = None,
-                 data_dir: str | os.PathLike | None = None, reward: str = "success", expert: str = "handcoded",
+                 data_dir: str | os.PathLike | None = None, reward: str = "success",
+                 expert: str = "handcoded+planner",
                  expert_max_steps: int = 200, render_mode: str | None = None):
         super().__init__(render_mode=render_mode)
         self.defaults = self._checked({"split": split, "task_types": task_types, "game": game,
@@ -48,7 +50,7 @@ class ALFWorldEnv(TextEnv):
         self.game: Game | None = None
         self._engine = None  # textworld env, created at the first reset
         self._loaded: tuple[str, str] | None = None  # (game file, expert) the engine is set up for
-        self._expert: engine.HandcodedExpert | None = None
+        self._expert: engine.HandcodedExpert | engine.HandcodedThenPlanner | None = None
         self._state: Any = None
         self._task = ""
         self._settings: dict[str, Any] = dict(self.defaults)
@@ -97,8 +99,8 @@ class ALFWorldEnv(TextEnv):
         self._state = self._engine.reset()
         self._done = False
         expert_action = None
-        if expert == "handcoded":
-            self._expert = self._expert or engine.HandcodedExpert(self.expert_max_steps)
+        if expert.startswith("handcoded"):
+            self._expert = self._new_expert(expert)
             seed = int(self.np_random.integers(2**31))
             expert_action = self._expert.reset(str(self.game.path), self._state, seed=seed)
         elif expert == "planner":
@@ -106,6 +108,16 @@ class ALFWorldEnv(TextEnv):
         obs = engine.strip_banner(self._state["feedback"])
         self._task = engine.task_sentence(obs)
         return obs, self._info(obs, valid=True, expert_action=expert_action)
+
+    def _new_expert(self, expert: str) -> engine.HandcodedExpert | engine.HandcodedThenPlanner:
+        """The expert object for `expert`, kept across episodes when the kind stays the same."""
+        if expert == "handcoded+planner":
+            if isinstance(self._expert, engine.HandcodedThenPlanner):
+                return self._expert
+            return engine.HandcodedThenPlanner(self._engine, self.expert_max_steps)
+        if isinstance(self._expert, engine.HandcodedExpert):
+            return self._expert
+        return engine.HandcodedExpert(self.expert_max_steps)
 
     def _step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
         if self._engine is None:
@@ -119,7 +131,7 @@ class ALFWorldEnv(TextEnv):
         self._done = won
         expert = self._settings["expert"]
         expert_action = None
-        if expert == "handcoded" and self._expert is not None and not won:
+        if expert.startswith("handcoded") and self._expert is not None and not won:
             expert_action = self._expert.next_action(self._state, command)
         elif expert == "planner" and not won:
             expert_action = engine.planner_action(self._state)
@@ -145,8 +157,11 @@ class ALFWorldEnv(TextEnv):
             "split": self.game.split,
             "expert_action": expert_action,
         }
-        if self._expert is not None and self._settings["expert"] == "handcoded" and self._expert.failure:
-            info["expert_failure"] = self._expert.failure
+        if self._expert is not None and self._settings["expert"].startswith("handcoded"):
+            if self._expert.failure:
+                info["expert_failure"] = self._expert.failure
+            if getattr(self._expert, "planning_since", None) is not None:
+                info["expert_planner_since"] = self._expert.planning_since
         return info
 
     def close(self) -> None:

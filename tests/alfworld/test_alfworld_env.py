@@ -117,7 +117,8 @@ def test_bad_actions_never_crash(env):
         make().step("look")
 
 
-@pytest.mark.parametrize("reward,expert,value", [("success", "handcoded", 1.0), ("gigpo10", "planner", 10.0)])
+@pytest.mark.parametrize("reward,expert,value", [("success", "handcoded", 1.0), ("success", "handcoded+planner", 1.0),
+                                                  ("gigpo10", "planner", 10.0)])
 def test_experts_win_with_the_chosen_reward(reward, expert, value):
     env = make(reward=reward, expert=expert)
     _, info = env.reset(seed=0, options={"game": MUG_DESK})
@@ -131,6 +132,32 @@ def test_experts_win_with_the_chosen_reward(reward, expert, value):
     assert terminated and info["won"] and rewards[-1] == value and sum(rewards[:-1]) == 0
     assert env.step("look")[-1]["invalid_reason"] == "the episode has ended; call reset()"
     env.close()
+
+
+def play_expert(env: ALFWorldEnv, game: str, seed: int, max_steps: int = 200) -> tuple[list[str], dict]:
+    _, info = env.reset(seed=seed, options={"game": game})
+    actions: list[str] = []
+    while len(actions) < max_steps and info["expert_action"] is not None:
+        actions.append(info["expert_action"])
+        _, _, terminated, _, info = env.step(actions[-1])
+        if terminated:
+            break
+    return actions, info
+
+
+def test_planner_takes_over_when_the_handcoded_expert_cycles():
+    # In this game the hand-coded expert keeps going back to the sofa for a second keychain and,
+    # under seed 0, spends all 200 steps doing so; the combined expert hands over to the planner.
+    keychains = "pick_two_obj_and_place-KeyChain-None-Safe-219/trial_T20190909_011803_423115"
+    actions, info = play_expert(make(expert="handcoded+planner"), keychains, seed=0)
+    assert info["won"] and len(actions) < 40
+    assert 0 < info["expert_planner_since"] < len(actions)
+    handcoded = make(expert="handcoded")
+    before = play_expert(handcoded, keychains, seed=0, max_steps=info["expert_planner_since"])[0]
+    assert before == actions[:info["expert_planner_since"]]  # the same expert until the hand-over
+    # where the hand-coded expert does not cycle, the combined expert is the hand-coded one
+    mug = [play_expert(make(expert=e), MUG_DESK, seed=3) for e in ("handcoded", "handcoded+planner")]
+    assert mug[0][0] == mug[1][0] and "expert_planner_since" not in mug[1][1]
 
 
 def test_importing_the_engine_keeps_the_data_variable():
