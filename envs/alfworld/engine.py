@@ -165,8 +165,11 @@ class HandcodedThenPlanner:
     The hand-coded expert is cheap but in some games (mostly pick_two_obj_and_place, where it
     keeps returning to a receptacle it already emptied) it cycles until the step limit. A cycle
     is the expert proposing, in a true state (PDDL facts) it was in before, the action it proposed
-    there then. From that step on the PDDL planner chooses every action from the true state.
-    The hand-coded expert's choices before that are untouched, so an episode it wins without
+    there then. From that step on the PDDL planner chooses every action from the true state. The
+    planner finds no plan from some states ALFWorld's domain cannot leave (seen once in
+    valid_unseen, after the hand-coded expert picked up an unrelated object); there the
+    hand-coded expert, still fed every state, proposes the action instead.
+    The hand-coded expert's choices before a cycle are untouched, so an episode it wins without
     cycling is the same episode as with `expert="handcoded"` under the same seed.
     """
 
@@ -181,24 +184,21 @@ class HandcodedThenPlanner:
     def failure(self) -> str | None:
         return self.handcoded.failure
 
-    def reset(self, game_file: str, state: Any, seed: int | None = None) -> str:
+    def reset(self, game_file: str, state: Any, seed: int | None = None) -> str | None:
         self.proposed.clear()
         self.planning_since, self.steps = None, 0
-        return self._checked(state, self.handcoded.reset(game_file, state, seed=seed))
+        return self._choose(state, self.handcoded.reset(game_file, state, seed=seed))
 
     def next_action(self, state: Any, last_command: str) -> str | None:
         self.steps += 1
-        if self.planning_since is None:
-            return self._checked(state, self.handcoded.next_action(state, last_command))
-        plan = plan_now(self.env)
-        return plan[0] if plan else None
+        return self._choose(state, self.handcoded.next_action(state, last_command))
 
-    def _checked(self, state: Any, action: str | None) -> str | None:
-        """`action` unless it closes a cycle (or the hand-coded expert gave up): then the planner's."""
-        key = (state_key(state), action)
-        if action is not None and key not in self.proposed:
-            self.proposed.add(key)
-            return action
-        self.planning_since = self.steps
+    def _choose(self, state: Any, handcoded: str | None) -> str | None:
+        if self.planning_since is None:
+            key = (state_key(state), handcoded)
+            if handcoded is not None and key not in self.proposed:
+                self.proposed.add(key)
+                return handcoded
+            self.planning_since = self.steps
         plan = plan_now(self.env)
-        return plan[0] if plan else None
+        return plan[0] if plan else handcoded
