@@ -24,7 +24,7 @@ def make_pool(env_id: str, num_envs: int, backend: str = "inprocess", env_kwargs
               step_timeout: float | None = None, num_workers: int | None = None, **kwargs: Any) -> EnvPool:
     """Builds a pool of `num_envs` copies of `env_id`. `num_workers` (subprocess, ray) shards the
     envs over that many workers (default: one per env). Extra keyword args go to the backend
-    (`reset_timeout`, and `start_method` for subprocess)."""
+    (`reset_timeout`, and `start_method` and `spin_seconds` for subprocess)."""
     if not isinstance(num_envs, int) or num_envs < 1:
         raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
     if backend == "inprocess":

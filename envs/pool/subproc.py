@@ -5,11 +5,16 @@ a training run holds torch's OpenMP/intra-op threads (and perhaps CUDA), and for
 with live threads copies locks other threads held, which can deadlock the child. `forkserver`
 forks workers from a small single-threaded server started before any of that, so it is as safe
 as `spawn` but restarts a crashed worker faster (the server has already imported turnrl).
+
+An idle worker polls its pipe for a moment before blocking (`spin_seconds`, see
+`default_spin_seconds`), so a lockstep step does not pay two process wake-ups per worker.
 """
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import signal
+import time
 import traceback
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -24,7 +29,33 @@ def default_start_method() -> str:
     return "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
 
 
-def worker_main(conn: Connection, env_id: str, num_envs: int, env_kwargs: dict[str, Any] | None) -> None:
+def default_spin_seconds(num_workers: int) -> float:
+    """How long an idle worker polls for its next command before blocking: 2 ms while every
+    worker can have a core of its own, else 0, since a polling worker would then take CPU from
+    one still stepping. Measured on TextWorld (2.7 ms steps, 2 workers, 2 cores, same run): the
+    2-worker pool went from 1.40x one in-process env without polling to 1.61x with 1 ms and
+    1.69x with 3 ms. Between the steps of a real rollout (an LLM choosing actions) the poll
+    costs each worker at most this much CPU per step."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return 0.002 if num_workers <= cores else 0.0
+
+
+def next_command(conn: Connection, spin_seconds: float) -> Any:
+    """The parent's next command. Polls for `spin_seconds` before blocking: in lockstep stepping
+    the next command usually follows within a fraction of a millisecond, and a blocked process
+    pays a wake-up (tens of microseconds, more on a virtual machine) to receive it."""
+    if spin_seconds > 0:
+        deadline = time.perf_counter() + spin_seconds
+        while time.perf_counter() < deadline and not conn.poll(0):
+            pass
+    return conn.recv()
+
+
+def worker_main(conn: Connection, env_id: str, num_envs: int, env_kwargs: dict[str, Any] | None,
+                spin_seconds: float = 0.0) -> None:
     """Serves ("reset" | "step", [(local index, args), ...]) commands, one answer per item."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it closes us
     try:
@@ -36,7 +67,7 @@ def worker_main(conn: Connection, env_id: str, num_envs: int, env_kwargs: dict[s
     try:
         while True:
             try:
-                op, items = conn.recv()
+                op, items = next_command(conn, spin_seconds)
             except EOFError:  # the parent is gone
                 break
             if op == "close":
@@ -56,15 +87,18 @@ def worker_main(conn: Connection, env_id: str, num_envs: int, env_kwargs: dict[s
 
 
 class ProcessWorker(Worker):
-    def __init__(self, ctx: Any, env_id: str, slots: list[int], env_kwargs: dict[str, Any] | None):
+    def __init__(self, ctx: Any, env_id: str, slots: list[int], env_kwargs: dict[str, Any] | None,
+                 spin_seconds: float = 0.0):
         self.ctx, self.env_id, self.slots, self.env_kwargs = ctx, env_id, slots, env_kwargs
+        self.spin_seconds = spin_seconds
         self.process: Any = None
         self.conn: Connection | None = None
 
     def start(self) -> None:
         """Starts the process without waiting; `wait_ready` waits for its envs."""
         parent, child = self.ctx.Pipe(duplex=True)
-        self.process = self.ctx.Process(target=worker_main, args=(child, self.env_id, len(self.slots), self.env_kwargs),
+        self.process = self.ctx.Process(target=worker_main, args=(child, self.env_id, len(self.slots), self.env_kwargs,
+                                                                     self.spin_seconds),
                                         daemon=True, name=f"turnrl-env-{self.slots[0]}")
         self.process.start()
         child.close()  # only the child holds the other end now, so its death reads as EOF here
@@ -126,13 +160,16 @@ class ProcessWorker(Worker):
 class SubprocessPool(RemotePool):
     def __init__(self, env_id: str, num_envs: int, env_kwargs: dict[str, Any] | None = None,
                  step_timeout: float | None = None, num_workers: int | None = None,
-                 reset_timeout: float | None = None, start_method: str | None = None):
+                 reset_timeout: float | None = None, start_method: str | None = None,
+                 spin_seconds: float | None = None):
         super().__init__(env_id, num_envs, step_timeout, reset_timeout)
         ctx = mp.get_context(start_method or default_start_method())
         if ctx.get_start_method() == "forkserver":
             ctx.set_forkserver_preload(["turnrl.envs.pool.subproc"])
         shards = self._shards(self.num_envs, num_workers or self.num_envs)
-        self.workers = [ProcessWorker(ctx, env_id, slots, env_kwargs) for slots in shards]
+        if spin_seconds is None:
+            spin_seconds = default_spin_seconds(len(shards))
+        self.workers = [ProcessWorker(ctx, env_id, slots, env_kwargs, spin_seconds) for slots in shards]
         try:
             for worker in self.workers:  # start all, then wait: envs are built in parallel
                 worker.start()

@@ -28,6 +28,25 @@ def test_same_seeds_same_trajectories_inprocess_and_subprocess(toy_env_id):
     assert len(reference) == 8 and len({t["group_id"] for t in reference}) == 4
 
 
+def test_polling_workers_give_the_same_trajectories_and_still_notice_a_dead_parent_pipe(toy_env_id):
+    # spin_seconds far above a step's time: workers poll through the whole rollout
+    with make_pool(toy_env_id, 3) as pool:
+        reference = run(pool)
+    with make_pool(toy_env_id, 3, backend="subprocess", num_workers=3, spin_seconds=0.05) as pool:
+        assert run(pool) == reference
+        victim = pool.workers[0]
+        victim.conn.close()  # what a dead parent looks like to the worker: EOF while it polls
+        victim.process.join(5.0)
+        assert victim.process.exitcode == 0
+
+
+def test_default_poll_only_while_every_worker_can_have_its_own_core():
+    from turnrl.envs.pool.subproc import default_spin_seconds
+
+    assert default_spin_seconds(1) > 0
+    assert default_spin_seconds(10_000) == 0.0
+
+
 def test_group_reset_gives_identical_starts_and_partial_steps(toy_env_id):
     with make_pool(toy_env_id, 4, backend="subprocess", num_workers=2, step_timeout=10) as pool:
         starts = pool.reset([5, 5, 5, 6])
