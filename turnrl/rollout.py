@@ -198,13 +198,20 @@ def _metrics(trajectories: list[Trajectory]) -> dict[str, Any]:
 
 def summarize(trajectories: list[Trajectory]) -> dict[str, Any]:
     """success_rate, mean_return, mean_length, invalid_rate (invalid steps / all steps), n_episodes,
-    end_reasons (how episodes ended) and per_task (the same metrics for each task id)."""
+    end_reasons (how episodes ended), per_task (the same metrics for each task id) and, when the
+    tasks name a `task_type` in their reset options (ALFWorld's six types), per_task_type."""
     by_task: dict[str, list[Trajectory]] = {}
+    by_type: dict[str, list[Trajectory]] = {}
     for t in trajectories:
         by_task.setdefault(t.task_id, []).append(t)
+        task_type = (t.metadata.get("options") or {}).get("task_type")
+        if task_type is not None:
+            by_type.setdefault(str(task_type), []).append(t)
     out = _metrics(trajectories)
     out["end_reasons"] = dict(Counter(str(t.end_reason) for t in trajectories).most_common())
     out["per_task"] = {k: _metrics(v) for k, v in by_task.items()}
+    if by_type:
+        out["per_task_type"] = {k: _metrics(v) for k, v in by_type.items()}
     return out
 
 

@@ -8,7 +8,7 @@ import pytest
 from turnrl.agents.scripted import ExpertAgent, RandomAgent, ScriptedAgent
 from turnrl.envs.pool import make_pool
 from turnrl.rollout import TaskSpec, collect, summarize, summary_json
-from turnrl.types import AgentOutput
+from turnrl.types import AgentOutput, Trajectory
 
 
 class TokenAgent(ScriptedAgent):
@@ -68,6 +68,11 @@ def test_summarize_metrics_and_per_task(toy_env_id):
     steps = sum(t.length for t in lazy)
     assert s["invalid_rate"] == sum(not st.valid for t in lazy for st in t.steps) / steps
     assert s["mean_length"] == steps / 4
+    assert "per_task_type" not in expert  # these tasks name no type
+    typed = [Trajectory(task_id=f"g{i}", won=i < 3, metadata={"options": {"task_type": "pick" if i < 2 else "heat"}})
+             for i in range(4)]
+    per_type = summarize(typed)["per_task_type"]
+    assert {k: (v["success_rate"], v["n_episodes"]) for k, v in per_type.items()} == {"pick": (1.0, 2), "heat": (0.5, 2)}
     empty = summarize([])
     assert empty["n_episodes"] == 0 and math.isnan(empty["success_rate"])
     assert '"success_rate": null' in summary_json(empty)

@@ -84,10 +84,11 @@ def print_summary(summary: dict[str, Any], title: str) -> None:
 
     keys = ("success_rate", "mean_return", "mean_length", "invalid_rate", "n_episodes")
     table = Table(title=title)
-    table.add_column("task", overflow="fold")
+    table.add_column("task type" if summary.get("per_task_type") else "task", overflow="fold")
     for k in keys:  # metric names never truncate: scripts and people grep for them
         table.add_column(k, justify="right", no_wrap=True, min_width=len(k))
-    rows = list(summary["per_task"].items()) if len(summary["per_task"]) > 1 else []
+    per_task = summary.get("per_task_type") or summary["per_task"]  # types, where the tasks have them
+    rows = list(per_task.items()) if len(per_task) > 1 else []
     if len(rows) > MAX_TABLE_TASKS:
         title += f" (first {MAX_TABLE_TASKS} of {len(rows)} tasks shown; all are in --out)"
         rows = rows[:MAX_TABLE_TASKS]
