@@ -43,14 +43,19 @@ def default_spin_seconds(num_workers: int) -> float:
     return 0.002 if num_workers <= cores else 0.0
 
 
+_yield = getattr(os, "sched_yield", lambda: None)
+
+
 def next_command(conn: Connection, spin_seconds: float) -> Any:
     """The parent's next command. Polls for `spin_seconds` before blocking: in lockstep stepping
     the next command usually follows within a fraction of a millisecond, and a blocked process
-    pays a wake-up (tens of microseconds, more on a virtual machine) to receive it."""
+    pays a wake-up (tens of microseconds, more on a virtual machine) to receive it. Each poll
+    yields the core, so the parent, woken by this worker's answer, is not kept waiting for it
+    (measured: 1.72x vs 1.66x and 1.62x vs 1.57x one in-process env without yielding)."""
     if spin_seconds > 0:
         deadline = time.perf_counter() + spin_seconds
         while time.perf_counter() < deadline and not conn.poll(0):
-            pass
+            _yield()
     return conn.recv()
 
 
