@@ -2,8 +2,9 @@
 through the in-process pool, and through the subprocess pool with 2 workers.
 
 Every configuration replays the same recorded script (a random walk over admissible commands of
-one game, with resets), so they all do identical engine work. Each figure is the median of
-`--repeats` runs, taken in interleaved order so machine-load drift hits all alike.
+one game, with resets), so they all do identical engine work. The configurations take turns an
+episode at a time in rotating order over `--repeats` passes, so the host's speed drift falls on
+all of them alike; each figure is total steps over total time.
 
 The subprocess pool runs twice: as built (idle workers poll their pipe for 2 ms before blocking)
 and with `spin_seconds=0`, so the cost of process wake-ups shows side by side.
@@ -11,13 +12,12 @@ and with `spin_seconds=0`, so the cost of process wake-ups shows side by side.
 Targets (issue 2): turnrl env overhead (direct steps/s / turnrl steps/s) <= 1.10; subprocess pool
 with 2 workers >= 1.6x one in-process env on a 2-core machine.
 
-    python benchmarks/env_throughput.py [--steps 300] [--repeats 3] [--no-expert]
+    python benchmarks/env_throughput.py [--steps 300] [--repeats 4] [--no-expert]
 """
 from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import time
 from typing import Callable
 
@@ -64,24 +64,18 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
-def timed(run: Callable[[], int], pids: list[int]) -> tuple[float, float]:
-    """(steps per wall second, CPU milliseconds per step) of one call of `run`, which returns its
-    step count. CPU time is what the config costs whatever else the machine is doing."""
-    cpu0, start = cpu_seconds(pids), time.perf_counter()
-    steps = run()
-    wall, cpu = time.perf_counter() - start, cpu_seconds(pids) - cpu0
-    return steps / wall, 1000 * cpu / steps
+Runner = Callable[[list[str | None]], int]  # plays a part of the script, returns its env steps
 
 
-def direct_runner(script: list[str | None], path: str, expert: bool) -> Callable[[], int]:
+def direct_runner(path: str, expert: bool) -> Runner:
     """TextWorld's own API, requesting what turnrl's env requests."""
     infos = textworld.EnvInfos(admissible_commands=True, won=True, lost=True, score=True, max_score=True,
                                objective=True, policy_commands=expert)
     env = textworld.start(path, infos)
 
-    def run() -> int:
+    def run(part: list[str | None]) -> int:
         steps = 0
-        for action in script:
+        for action in part:
             if action is RESET:
                 env.reset()
             else:
@@ -92,12 +86,12 @@ def direct_runner(script: list[str | None], path: str, expert: bool) -> Callable
     return run
 
 
-def env_runner(script: list[str | None], expert: bool) -> Callable[[], int]:
+def env_runner(expert: bool) -> Runner:
     env = make_env(ENV_ID, {"expert": expert})
 
-    def run() -> int:
+    def run(part: list[str | None]) -> int:
         steps = 0
-        for action in script:
+        for action in part:
             if action is RESET:
                 env.reset(seed=0, options=OPTIONS)
             else:
@@ -108,13 +102,13 @@ def env_runner(script: list[str | None], expert: bool) -> Callable[[], int]:
     return run
 
 
-def pool_runner(script: list[str | None], pool) -> Callable[[], int]:
+def pool_runner(pool) -> Runner:
     """Every slot of `pool` replays the script in lockstep."""
     n = pool.num_envs
 
-    def run() -> int:
+    def run(part: list[str | None]) -> int:
         steps = 0
-        for action in script:
+        for action in part:
             if action is RESET:
                 pool.reset([0] * n, [OPTIONS] * n)
             else:
@@ -123,6 +117,36 @@ def pool_runner(script: list[str | None], pool) -> Callable[[], int]:
         return steps
 
     return run
+
+
+def episodes(script: list[str | None]) -> list[list[str | None]]:
+    """The script cut at its resets: each part is one episode, reset included."""
+    parts: list[list[str | None]] = []
+    for action in script:
+        if action is RESET or not parts:
+            parts.append([])
+        parts[-1].append(action)
+    return parts
+
+
+def measure(runners: dict[str, Runner], pids: dict[str, list[int]], parts: list[list[str | None]],
+            repeats: int) -> dict[str, tuple[float, float]]:
+    """(steps per wall second, CPU ms per step) of each config over `repeats` passes of the script.
+    The configs take turns an episode at a time (~25 steps, well under a second), in rotating
+    order, so the host's speed, which drifts by tens of percent within a minute on a shared
+    machine, falls on all of them alike. CPU time counts this process and the pool's workers."""
+    names = list(runners)
+    steps, wall, cpu = (dict.fromkeys(names, 0.0) for _ in range(3))
+    turn = 0
+    for _ in range(repeats):
+        for part in parts:
+            for name in names[turn % len(names):] + names[:turn % len(names)]:
+                cpu0, t0 = cpu_seconds(pids[name]), time.perf_counter()
+                steps[name] += runners[name](part)
+                wall[name] += time.perf_counter() - t0
+                cpu[name] += cpu_seconds(pids[name]) - cpu0
+            turn += 1
+    return {name: (steps[name] / wall[name], 1000 * cpu[name] / steps[name]) for name in names}
 
 
 def _spin(n: int) -> int:
@@ -155,7 +179,7 @@ def parallel_ceiling(n: int = 4_000_000, repeats: int = 3) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=300, help="steps in the replayed script")
-    parser.add_argument("--repeats", type=int, default=4, help="runs per configuration (median reported)")
+    parser.add_argument("--repeats", type=int, default=4, help="passes over the script per configuration")
     parser.add_argument("--no-expert", action="store_true", help="skip TextWorld's policy search in every config")
     args = parser.parse_args()
     expert = not args.no_expert
@@ -167,35 +191,29 @@ def main() -> None:
     blocking2 = make_pool(ENV_ID, 2, backend="subprocess", num_workers=2, env_kwargs={"expert": expert},
                           spin_seconds=0.0)
     runners = {
-        "textworld direct": direct_runner(script, path, expert),
-        "turnrl env": env_runner(script, expert),
-        "in-process pool (1 env)": pool_runner(script, inprocess),
-        "subprocess pool (2 workers)": pool_runner(script, subprocess2),
-        "  same, workers not polling": pool_runner(script, blocking2),
+        "textworld direct": direct_runner(path, expert),
+        "turnrl env": env_runner(expert),
+        "in-process pool (1 env)": pool_runner(inprocess),
+        "subprocess pool (2 workers)": pool_runner(subprocess2),
+        "  same, workers not polling": pool_runner(blocking2),
     }
     try:
         for run in runners.values():  # warm-up: game load, caches, worker imports
-            run()
+            run(script)
         pids = {name: [] for name in runners}
         pids["subprocess pool (2 workers)"] = subprocess2.worker_pids()
         pids["  same, workers not polling"] = blocking2.worker_pids()
-        samples: dict[str, list[tuple[float, float]]] = {name: [] for name in runners}
-        names = list(runners)
-        for r in range(args.repeats):
-            # rotate the order: on a shared machine the scheduler favours whoever runs right
-            # after a config that slept (the subprocess pool's parent), so no config may own a slot
-            for name in names[r % len(names):] + names[: r % len(names)]:
-                samples[name].append(timed(runners[name], pids[name]))
+        measured = measure(runners, pids, episodes(script), args.repeats)
     finally:
         inprocess.close()
         subprocess2.close()
         blocking2.close()
 
-    rate = {name: statistics.median(r for r, _ in v) for name, v in samples.items()}
-    cpu_ms = {name: statistics.median(c for _, c in v) for name, v in samples.items()}
+    rate = {name: r for name, (r, _) in measured.items()}
+    cpu_ms = {name: c for name, (_, c) in measured.items()}
     base, env_alone = rate["textworld direct"], rate["turnrl env"]
     print(f"TextWorld {ENV_ID} game {OPTIONS['game']}, {args.steps}-step script, expert={'on' if expert else 'off'}, "
-          f"median of {args.repeats}; cpus={os.cpu_count()}, load avg before={os.getloadavg()[0]:.2f}")
+          f"{args.repeats} passes, episodes interleaved; cpus={os.cpu_count()}, load avg before={os.getloadavg()[0]:.2f}")
     print(f"{'configuration':30s} {'steps/s':>9s} {'vs direct':>10s} {'vs 1 in-process':>16s} {'CPU ms/step':>12s}")
     for name, r in rate.items():
         print(f"{name:30s} {r:9.1f} {r / base:10.3f} {r / rate['in-process pool (1 env)']:16.3f} {cpu_ms[name]:12.2f}")
