@@ -5,8 +5,8 @@ Settings come from constructor kwargs and can be overridden per episode in `rese
 (index, `<task folder>/<trial>` or path; otherwise the seed picks one), `data_dir`, `reward`
 ("success": 1 on a win; "gigpo10": 10 x won as the GiGPO reference uses) and `expert`
 ("handcoded+planner", the default: ALFWorld's hand-coded expert until it cycles, then the PDDL
-planner | "handcoded" | "planner" | "none"). The same seed and options always start the same game in the
-same state, so group members reset identically on any pool backend.
+planner | "handcoded" | "planner" | "none"). The same seed and options always start the same game
+in the same state, so group members reset identically on any pool backend.
 
 `info` carries the contract keys plus `task_type`, `game`, `split` and `expert_action`.
 `state_key` hashes the PDDL facts the engine holds (true state); `obs_key` is ALFWorld's raw
@@ -112,7 +112,7 @@ class ALFWorldEnv(TextEnv):
     def _new_expert(self, expert: str) -> engine.HandcodedExpert | engine.HandcodedThenPlanner:
         """The expert object for `expert`, kept across episodes when the kind stays the same."""
         if expert == "handcoded+planner":
-            if isinstance(self._expert, engine.HandcodedThenPlanner):
+            if isinstance(self._expert, engine.HandcodedThenPlanner) and self._expert.env is self._engine:
                 return self._expert
             return engine.HandcodedThenPlanner(self._engine, self.expert_max_steps)
         if isinstance(self._expert, engine.HandcodedExpert):
