@@ -53,5 +53,5 @@ def test_state_key_ignores_uuids_child_order_and_float_noise():
     assert state.state_key(_tree(100, 1)) == state.state_key(_tree(5000, -1))
     hot = _tree(100, 1).replace("10.0004", "40.0")
     assert state.state_key(hot) != state.state_key(_tree(100, 1))
-    unwired = _tree(100, 1).replace(f'"battery-107"', '"bulb-107"')
+    unwired = _tree(100, 1).replace('"battery-107"', '"bulb-107"')
     assert state.state_key(unwired) != state.state_key(_tree(100, 1))
