@@ -74,6 +74,14 @@ def check_actions(actions: list[Any], num_envs: int) -> None:
             raise TypeError(f"action for slot {i} must be str or None, got {type(a).__name__}")
 
 
+def check_idle(busy: set[int], slots: list[int]) -> None:
+    """A slot takes one call at a time: refuses a call to a slot with one still outstanding."""
+    clash = busy.intersection(slots)
+    if clash:
+        raise ValueError(f"slots {sorted(clash)} are still stepping or have answers not yet received; "
+                         f"recv() them first")
+
+
 class EnvShard:
     """A list of envs in one process. An exception from `step` ends that episode (recorded in
     `end_reason`) and replaces the env with a fresh one, since its engine may be left in any
@@ -116,12 +124,19 @@ class EnvShard:
 
 
 class EnvPool(ABC):
-    """N environments behind one API: `reset(seeds, options)`, `step(actions)`, `close()`.
+    """N environments behind one API: `reset(seeds, options)`, `step(actions)`, `close()`, and
+    `send(actions)` / `recv()` to step asynchronously.
 
     Slots are numbered 0..num_envs-1. `step` takes one action per slot, None for slots not to
     step (finished or idle), and answers None there. An episode the pool had to end (worker
     crash, step timeout, env exception) comes back truncated with `info["end_reason"]`; that
     slot must be reset before it is stepped again.
+
+    `step` is lockstep: it returns when every stepped slot has answered, so each step waits for
+    the slowest env. `send` starts steps and returns at once; `recv` returns the answers that have
+    arrived (at least one), so a slot can be given its next action, or be reset, while others
+    are still stepping. A slot takes one call at a time: sending to, or resetting, a slot whose
+    answer has not been received is an error.
     """
 
     env_id: str
@@ -133,6 +148,12 @@ class EnvPool(ABC):
 
     @abstractmethod
     def _step(self, actions: list[str | None]) -> list[StepResult | None]: ...
+
+    @abstractmethod
+    def _send(self, actions: list[str | None]) -> list[int]: ...
+
+    @abstractmethod
+    def _recv(self, timeout: float | None) -> list[StepResult | None]: ...
 
     @abstractmethod
     def close(self) -> None: ...
@@ -154,6 +175,16 @@ class EnvPool(ABC):
     def step(self, actions: list[str | None]) -> list[StepResult | None]:
         check_actions(actions, self.num_envs)
         return self._step(list(actions))
+
+    def send(self, actions: list[str | None]) -> None:
+        """Starts stepping every slot given an action (None: leave it) and returns at once."""
+        check_actions(actions, self.num_envs)
+        self._send(list(actions))
+
+    def recv(self, timeout: float | None = None) -> list[StepResult | None]:
+        """Waits until at least one sent step has answered (at most `timeout` seconds; None:
+        no limit) and returns every answer arrived by then, None for the other slots."""
+        return self._recv(timeout)
 
     def __enter__(self) -> EnvPool:
         return self

@@ -1,13 +1,14 @@
 """All envs in the caller's process, stepped one after another: no IPC, no isolation.
 
 The right backend for cheap envs, debugging and tests. It cannot enforce a step timeout (a hung
-env hangs the caller), so it refuses one rather than pretend.
+env hangs the caller), so it refuses one rather than pretend. `send` only records the actions;
+`recv` steps them all, in slot order.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from turnrl.envs.pool.core import EnvPool, EnvShard, StepResult
+from turnrl.envs.pool.core import EnvPool, EnvShard, StepResult, check_idle
 
 
 class InProcessPool(EnvPool):
@@ -18,13 +19,32 @@ class InProcessPool(EnvPool):
                              "or 'ray' for a step timeout")
         self.env_id, self.num_envs = env_id, int(num_envs)
         self.shard: EnvShard | None = EnvShard(env_id, self.num_envs, env_kwargs)
+        self._sent: dict[int, str] = {}  # slot -> action sent, not yet stepped
 
     def _reset(self, slots, seeds, options) -> list[tuple[str, dict[str, Any]]]:
+        check_idle(set(self._sent), slots)
         return [self._shard().reset(s, seed, opt) for s, seed, opt in zip(slots, seeds, options)]
 
     def _step(self, actions: list[str | None]) -> list[StepResult | None]:
         shard = self._shard()
+        check_idle(set(self._sent), [i for i, a in enumerate(actions) if a is not None])
         return [None if a is None else shard.step(i, a) for i, a in enumerate(actions)]
+
+    def _send(self, actions: list[str | None]) -> list[int]:
+        slots = [i for i, a in enumerate(actions) if a is not None]
+        check_idle(set(self._sent), slots)
+        self._shard()
+        self._sent.update((i, actions[i]) for i in slots)  # type: ignore[misc]
+        return slots
+
+    def _recv(self, timeout: float | None) -> list[StepResult | None]:
+        if not self._sent:
+            raise RuntimeError("recv() with no step in flight; send() actions first")
+        shard = self._shard()
+        results: list[StepResult | None] = [None] * self.num_envs
+        for slot in sorted(self._sent):
+            results[slot] = shard.step(slot, self._sent.pop(slot))
+        return results
 
     def _shard(self) -> EnvShard:
         if self.shard is None:

@@ -1,7 +1,9 @@
 """The dispatch loop shared by the backends whose envs live elsewhere (worker processes, Ray actors).
 
 Each worker holds a shard of envs and answers one message per env call, in order. The pool sends
-all commands first, then collects answers as they arrive, so shards run in parallel. Every
+all commands first, then collects answers as they arrive, so shards run in parallel; `send` and
+`recv` expose the two halves, so a caller can give each env its next action as soon as its
+answer arrives instead of waiting for the slowest env of a lockstep step. Every
 outstanding call has a deadline (`step_timeout` for steps, `reset_timeout` for resets) that
 starts when the worker begins it, i.e. when its previous answer arrived. A worker that dies or
 misses a deadline is killed and restarted with fresh envs: the slot it was stepping comes back
@@ -14,9 +16,9 @@ import builtins
 import time
 from abc import ABC, abstractmethod
 from collections import deque
-from typing import Any
+from typing import Any, Callable
 
-from turnrl.envs.pool.core import EnvPool, StepResult, ended_result
+from turnrl.envs.pool.core import EnvPool, StepResult, check_idle, ended_result
 
 
 class WorkerDied(Exception):
@@ -59,7 +61,11 @@ class Worker(ABC):
 
 
 class RemotePool(EnvPool):
-    """Subclasses build `self.workers` and implement `_wait`."""
+    """Subclasses build `self.workers` and implement `_wait`.
+
+    Calls in flight are kept per worker in submission order (`_inflight`), since a worker answers
+    in order; answers received but not yet handed out wait in `_answers`, so a blocking reset of
+    one slot can run while other slots are stepping asynchronously (`send`/`recv`)."""
 
     workers: list[Worker]
 
@@ -70,6 +76,9 @@ class RemotePool(EnvPool):
         self.step_timeout, self.reset_timeout = step_timeout, reset_timeout
         self._last: list[tuple[str, dict[str, Any]] | None] = [None] * self.num_envs
         self._lost: dict[int, str] = {}  # slot -> why its env was recreated while it was not being stepped
+        self._inflight: dict[Worker, deque[tuple[int, str]]] = {}  # worker -> (slot, op) awaiting an answer
+        self._deadline: dict[Worker, float | None] = {}  # when the head call of each busy worker times out
+        self._answers: dict[int, tuple[str, str, Any]] = {}  # slot -> (op, kind, payload), not yet handed out
         self.restarts = 0
         self.closed = False
 
@@ -92,73 +101,112 @@ class RemotePool(EnvPool):
         return {slot: (w, local) for w in self.workers for local, slot in enumerate(w.slots)}
 
     # -- the dispatch loop ------------------------------------------------------------------
-    def _run(self, op: str, calls: dict[int, Any], timeout: float | None) -> dict[int, tuple[str, Any]]:
-        """Runs one call per slot in `calls`; returns slot -> ("ok", result) | ("error", err) | ("ended", reason)."""
+    def _expiry(self, op: str) -> float | None:
+        timeout = self.reset_timeout if op == "reset" else self.step_timeout
+        return None if timeout is None else time.monotonic() + timeout
+
+    def _busy(self) -> set[int]:
+        """Slots with a call in flight or an answer not yet handed out."""
+        return {slot for queue in self._inflight.values() for slot, _ in queue} | set(self._answers)
+
+    def _submit(self, op: str, calls: dict[int, Any]) -> None:
+        """Sends one call per slot in `calls`, one message per worker; returns without waiting."""
         if self.closed:
             raise RuntimeError("the pool is closed")
         owner = self._owner()
-        queues: dict[Worker, deque[int]] = {}
+        by_worker: dict[Worker, list[int]] = {}
         for slot in sorted(calls):
-            worker, _ = owner[slot]
-            queues.setdefault(worker, deque()).append(slot)
-        for worker, slots in queues.items():
+            by_worker.setdefault(owner[slot][0], []).append(slot)
+        for worker, slots in by_worker.items():
+            queue = self._inflight.setdefault(worker, deque())
+            if not queue:  # an idle worker starts on it now; a busy one when its head call is answered
+                self._deadline[worker] = self._expiry(op)
+            queue.extend((slot, op) for slot in slots)
             worker.submit(op, [(owner[s][1], calls[s]) for s in slots])
+
+    def _pump(self, done: Callable[[], bool], timeout: float | None = None) -> None:
+        """Receives answers into `_answers` until `done()` or `timeout` seconds pass, enforcing
+        every worker's deadline meanwhile."""
+        end = None if timeout is None else time.monotonic() + timeout
         try:
-            return self._collect(op, queues, timeout)
+            while not done():
+                busy = [w for w, queue in self._inflight.items() if queue]
+                if not busy:
+                    raise RuntimeError("waiting for answers with no call in flight")
+                limits = [d for w in busy if (d := self._deadline[w]) is not None]
+                limits += [end] if end is not None else []
+                wait = max(0.0, min(limits) - time.monotonic()) if limits else None
+                for worker in self._wait(busy, wait):
+                    self._receive(worker)
+                now = time.monotonic()
+                for worker in busy:
+                    deadline = self._deadline.get(worker)
+                    if self._inflight.get(worker) and deadline is not None and deadline <= now:
+                        op = self._inflight[worker][0][1]
+                        timeout_s = self.reset_timeout if op == "reset" else self.step_timeout
+                        self._fail(worker, f"{op} timeout after {timeout_s:g}s")
+                if end is not None and now >= end:
+                    return
         except BaseException:
             # interrupted (Ctrl-C) with answers still in flight: those workers would answer a
             # later call with stale results, so restart them and let their slots end on next use
-            for worker in list(queues):
+            for worker in [w for w, queue in self._inflight.items() if queue]:
+                op = self._inflight.pop(worker)[0][1]
                 worker.restart()
                 self.restarts += 1
                 for slot in worker.slots:
                     self._lost[slot] = f"worker restarted: {op} interrupted"
             raise
 
-    def _collect(self, op: str, queues: dict[Worker, deque[int]], timeout: float | None) -> dict[int, tuple[str, Any]]:
-        """Gathers the answers to the calls in `queues` (emptied as they arrive), enforcing deadlines."""
-        now = time.monotonic()
-        deadline = {w: (now + timeout if timeout is not None else None) for w in queues}
-        out: dict[int, tuple[str, Any]] = {}
-        while queues:
-            dated = [d for w, d in deadline.items() if d is not None and w in queues]
-            wait = max(0.0, min(dated) - time.monotonic()) if dated else None
-            for worker in self._wait(list(queues), wait):
-                try:
-                    kind, payload = worker.receive()
-                except WorkerDied as e:
-                    self._fail(worker, queues.pop(worker), f"worker crashed: {e}", out)
-                    continue
-                slot = queues[worker].popleft()
-                out[slot] = (kind, payload)
-                deadline[worker] = time.monotonic() + timeout if timeout is not None else None
-                if not queues[worker]:
-                    del queues[worker]
-            now = time.monotonic()
-            for worker in [w for w in queues if deadline[w] is not None and deadline[w] <= now]:
-                self._fail(worker, queues.pop(worker), f"{op} timeout after {timeout:g}s", out)
-        return out
+    def _receive(self, worker: Worker) -> None:
+        """Takes one answer from `worker`: it answers the oldest call in flight there."""
+        queue = self._inflight[worker]
+        try:
+            kind, payload = worker.receive()
+        except WorkerDied as e:
+            self._fail(worker, f"worker crashed: {e}")
+            return
+        slot, op = queue.popleft()
+        self._answers[slot] = (op, kind, payload)
+        if queue:
+            self._deadline[worker] = self._expiry(queue[0][1])
 
-    def _fail(self, worker: Worker, pending: deque[int], reason: str, out: dict[int, tuple[str, Any]]) -> None:
-        """Restarts `worker`; its head call gets `reason`, its other slots learn why at their next use."""
-        head = pending[0]
+    def _fail(self, worker: Worker, reason: str) -> None:
+        """Restarts `worker`; its head call gets `reason`, its other calls in flight get told why,
+        and its idle slots learn why at their next use."""
+        pending = self._inflight.pop(worker)
+        head = pending[0][0]
+        ops = dict(pending)
         worker.restart()
         self.restarts += 1
         for slot in worker.slots:
             if slot == head:
-                out[slot] = ("ended", reason)
-            elif slot in pending:
-                out[slot] = ("ended", f"worker restarted: slot {head} {reason}")
+                self._answers[slot] = (ops[slot], "ended", reason)
+            elif slot in ops:
+                self._answers[slot] = (ops[slot], "ended", f"worker restarted: slot {head} {reason}")
             else:
                 self._lost[slot] = f"worker restarted: slot {head} {reason}"
 
+    def _step_result(self, slot: int) -> StepResult:
+        """Hands out the step answer of `slot` as a StepResult."""
+        _, kind, payload = self._answers.pop(slot)
+        if kind == "ok":
+            self._last[slot] = (payload[0], payload[4])
+            return StepResult(*payload)
+        if kind == "error":  # EnvShard.step catches env errors; this is a transport failure
+            name, message, _ = payload
+            return ended_result(f"worker error: {name}: {message}", self._last[slot])
+        return ended_result(payload, self._last[slot])
+
     # -- EnvPool ----------------------------------------------------------------------------
     def _reset(self, slots, seeds, options) -> list[tuple[str, dict[str, Any]]]:
-        answers = self._run("reset", {s: (seed, opt) for s, seed, opt in zip(slots, seeds, options)},
-                            self.reset_timeout)
+        check_idle(self._busy(), slots)
+        self._submit("reset", {s: (seed, opt) for s, seed, opt in zip(slots, seeds, options)})
+        self._pump(lambda: all(s in self._answers for s in slots))
+        answers = {s: self._answers.pop(s) for s in slots}
         errors = []
         for slot in slots:
-            kind, payload = answers[slot]
+            _, kind, payload = answers[slot]
             if kind == "ok":
                 self._last[slot] = payload
                 self._lost.pop(slot, None)
@@ -168,27 +216,46 @@ class RemotePool(EnvPool):
                 errors.append(RuntimeError(f"reset of slot {slot} failed: {payload}"))
         if errors:
             raise errors[0]
-        return [answers[s][1] for s in slots]
+        return [answers[s][2] for s in slots]
+
+    def _send(self, actions: list[str | None]) -> list[int]:
+        slots = [slot for slot, action in enumerate(actions) if action is not None]
+        check_idle(self._busy(), slots)
+        calls = {}
+        for slot in slots:
+            if slot in self._lost:  # its env is gone: the episode ends here, without a call
+                self._answers[slot] = ("step", "ended", self._lost[slot])
+            else:
+                calls[slot] = actions[slot]
+        self._submit("step", calls)
+        return slots
+
+    def _recv(self, timeout: float | None) -> list[StepResult | None]:
+        def stepped() -> bool:
+            return any(op == "step" for op, _, _ in self._answers.values())
+
+        if not stepped() and not any(op == "step" for q in self._inflight.values() for _, op in q):
+            raise RuntimeError("recv() with no step in flight; send() actions first")
+        self._pump(stepped, timeout)
+        busy = [w for w, queue in self._inflight.items() if queue]
+        for worker in self._wait(busy, 0.0) if busy else []:  # and whatever else has arrived by now
+            self._receive(worker)
+        results: list[StepResult | None] = [None] * self.num_envs
+        for slot in [s for s, (op, _, _) in self._answers.items() if op == "step"]:
+            results[slot] = self._step_result(slot)
+        return results
 
     def _step(self, actions: list[str | None]) -> list[StepResult | None]:
+        sent = self._send(actions)
+        try:
+            self._pump(lambda: all(s in self._answers for s in sent))
+        except BaseException:
+            for slot in sent:  # this call is abandoned, and its answers with it
+                self._answers.pop(slot, None)
+            raise
         results: list[StepResult | None] = [None] * self.num_envs
-        calls = {}
-        for slot, action in enumerate(actions):
-            if action is None:
-                continue
-            if slot in self._lost:
-                results[slot] = ended_result(self._lost[slot], self._last[slot])
-            else:
-                calls[slot] = action
-        for slot, (kind, payload) in self._run("step", calls, self.step_timeout).items():
-            if kind == "ok":
-                results[slot] = StepResult(*payload)
-                self._last[slot] = (payload[0], payload[4])
-            elif kind == "error":  # EnvShard.step catches env errors; this is a transport failure
-                name, message, _ = payload
-                results[slot] = ended_result(f"worker error: {name}: {message}", self._last[slot])
-            else:
-                results[slot] = ended_result(payload, self._last[slot])
+        for slot in sent:
+            results[slot] = self._step_result(slot)
         return results
 
     def close(self) -> None:
