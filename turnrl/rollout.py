@@ -4,7 +4,7 @@
 and options (one group), episodes start in slots as slots free up, and all running slots are
 stepped together so the agent acts on one batch per turn. Scheduling depends only on the tasks
 and the episode lengths, never on timing, so the same seeds give identical trajectories on
-every pool backend. The pool is duck-typed (`num_envs`, `env_id`, `reset`, `step`): the core
+every pool backend. `asynchronous=True` trades that batch for throughput (see `collect`). The pool is duck-typed (`num_envs`, `env_id`, `reset`, `step`): the core
 package does not import `turnrl.envs`.
 """
 from __future__ import annotations
@@ -113,8 +113,16 @@ def _record(ep: _Episode, out: AgentOutput, result: Any, max_steps: int) -> bool
 
 
 def collect(pool: Any, agent: Any, tasks: list[TaskSpec], group_size: int = 1, max_steps: int = 50,
-            progress: bool = True) -> list[Trajectory]:
-    """Runs every task `group_size` times; returns trajectories in task order, group members together."""
+            progress: bool = True, asynchronous: bool = False) -> list[Trajectory]:
+    """Runs every task `group_size` times; returns trajectories in task order, group members together.
+
+    `asynchronous=True` drops the lockstep barrier: the agent acts on the episodes whose
+    observations have arrived (`pool.send`/`pool.recv`), while the others are still stepping,
+    and a finished slot starts its next episode at once. Faster with envs whose steps take
+    varied time, and for agents that act per request (scripted, HTTP); slower for a local LLM,
+    whose batches get smaller. Each episode is the same as in lockstep when the agent's action
+    depends only on its input; an agent drawing from one RNG across episodes (`RandomAgent`)
+    draws in arrival order, which varies from run to run."""
     if group_size < 1 or max_steps < 1:
         raise ValueError(f"group_size and max_steps must be >= 1, got {group_size} and {max_steps}")
     queue = _episodes(tasks, group_size)
@@ -123,25 +131,62 @@ def collect(pool: Any, agent: Any, tasks: list[TaskSpec], group_size: int = 1, m
     slots: list[_Episode | None] = [None] * pool.num_envs
     env_id = getattr(pool, "env_id", None)
     with _Progress(progress, total, env_id) as advance:
-        while queue or any(slots):
-            _start(pool, slots, queue, agent, env_id)
-            running = [i for i, ep in enumerate(slots) if ep is not None]
-            outputs = agent.act([_agent_input(slots[i], env_id) for i in running])  # type: ignore[arg-type]
-            if len(outputs) != len(running):
-                raise RuntimeError(f"agent {getattr(agent, 'name', agent)!r} returned {len(outputs)} "
-                                   f"outputs for {len(running)} inputs")
-            actions: list[str | None] = [None] * pool.num_envs
-            for i, out in zip(running, outputs):
-                actions[i] = out.action
-            results = pool.step(actions)
-            for i, out in zip(running, outputs):
-                ep = slots[i]
-                if _record(ep, out, results[i], max_steps):  # type: ignore[arg-type]
-                    done.append(ep)  # type: ignore[arg-type]
-                    slots[i] = None
-                    advance()
+        if asynchronous:
+            _run_async(pool, agent, slots, queue, done, max_steps, env_id, advance)
+        else:
+            _run_lockstep(pool, agent, slots, queue, done, max_steps, env_id, advance)
     done.sort(key=lambda ep: ep.index)
     return [ep.traj for ep in done]  # type: ignore[misc]
+
+
+def _act(agent: Any, slots: list[_Episode | None], ready: list[int], env_id: str | None) -> list[AgentOutput]:
+    outputs = agent.act([_agent_input(slots[i], env_id) for i in ready])  # type: ignore[arg-type]
+    if len(outputs) != len(ready):
+        raise RuntimeError(f"agent {getattr(agent, 'name', agent)!r} returned {len(outputs)} "
+                           f"outputs for {len(ready)} inputs")
+    return outputs
+
+
+def _run_lockstep(pool: Any, agent: Any, slots: list[_Episode | None], queue: deque[_Episode],
+                  done: list[_Episode], max_steps: int, env_id: str | None, advance: Any) -> None:
+    """Every running slot acts in one batch and is stepped together (`pool.step`)."""
+    while queue or any(slots):
+        _start(pool, slots, queue, agent, env_id)
+        running = [i for i, ep in enumerate(slots) if ep is not None]
+        outputs = _act(agent, slots, running, env_id)
+        actions: list[str | None] = [None] * pool.num_envs
+        for i, out in zip(running, outputs):
+            actions[i] = out.action
+        results = pool.step(actions)
+        for i, out in zip(running, outputs):
+            ep = slots[i]
+            if _record(ep, out, results[i], max_steps):  # type: ignore[arg-type]
+                done.append(ep)  # type: ignore[arg-type]
+                slots[i] = None
+                advance()
+
+
+def _run_async(pool: Any, agent: Any, slots: list[_Episode | None], queue: deque[_Episode],
+               done: list[_Episode], max_steps: int, env_id: str | None, advance: Any) -> None:
+    """The slots whose answers have arrived act in one batch and are sent on (`pool.send`),
+    while the others step; `pool.recv` brings the next answers."""
+    sent: dict[int, AgentOutput] = {}  # slot -> the output whose action is stepping there
+    while queue or any(slots):
+        _start(pool, slots, queue, agent, env_id)
+        ready = [i for i, ep in enumerate(slots) if ep is not None and i not in sent]
+        if ready:
+            actions: list[str | None] = [None] * pool.num_envs
+            for i, out in zip(ready, _act(agent, slots, ready, env_id)):
+                actions[i], sent[i] = out.action, out
+            pool.send(actions)
+        for i, result in enumerate(pool.recv()):
+            if result is None:
+                continue
+            ep = slots[i]
+            if _record(ep, sent.pop(i), result, max_steps):  # type: ignore[arg-type]
+                done.append(ep)  # type: ignore[arg-type]
+                slots[i] = None
+                advance()
 
 
 def _start(pool: Any, slots: list[_Episode | None], queue: deque[_Episode], agent: Any, env_id: str | None) -> None:

@@ -30,6 +30,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-steps", type=int, default=50, help="step limit per episode (truncates)")
     p.add_argument("--group-size", type=int, default=1, help="episodes per task with identical seed and options")
     p.add_argument("--step-timeout", type=float, default=None, help="seconds per env step (subprocess, ray)")
+    p.add_argument("--async", dest="asynchronous", action="store_true",
+                   help="no lockstep: act on each episode as its observation arrives (faster for scripted "
+                        "and HTTP agents; a shared-RNG agent such as random then varies run to run)")
     p.add_argument("--env-arg", action="append", default=[], metavar="KEY=VALUE",
                    help="env constructor argument; VALUE is parsed as JSON if it can be (repeatable)")
     p.add_argument("--split", default=None, help="data split of envs that have one (shorthand for --env-arg split=...)")
@@ -123,11 +126,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     with pool:
         trajectories = collect(pool, agent, tasks, group_size=args.group_size, max_steps=args.max_steps,
-                               progress=not args.no_progress)
+                               progress=not args.no_progress, asynchronous=args.asynchronous)
     summary = summarize(trajectories)
     summary["config"] = {"env": args.env, "agent": args.agent, "pool": args.pool, "seed": args.seed,
                          "max_steps": args.max_steps, "group_size": args.group_size, "env_kwargs": env_kwargs,
-                         "all_tasks": args.all_tasks}
+                         "all_tasks": args.all_tasks, "asynchronous": args.asynchronous}
     print_summary(summary, f"{args.agent} on {args.env}")
     if args.out:
         out = Path(args.out)
