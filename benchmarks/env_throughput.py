@@ -6,8 +6,12 @@ one game, with resets), so they all do identical engine work. The configurations
 episode at a time in rotating order over `--repeats` passes, so the host's speed drift falls on
 all of them alike; each figure is total steps over total time.
 
-The subprocess pool runs twice: as built (idle workers poll their pipe for 2 ms before blocking)
-and with `spin_seconds=0`, so the cost of process wake-ups shows side by side.
+The 2-worker subprocess pool runs as built, stepped in lockstep (`pool.step`: each step waits
+for the slower worker), with workers that do not poll their pipe (`spin_seconds=0`: the cost of
+process wake-ups), stepped asynchronously (`pool.send`/`pool.recv`: each slot gets its next action
+as soon as its own answer arrives), and with two envs per worker. Two plain processes replaying
+the script with their own turnrl env, free-running, give the ceiling for any 2-worker pool on
+this machine at that moment (below 2.0x where two busy processes slow each other).
 
 Targets (issue 2): turnrl env overhead (direct steps/s / turnrl steps/s) <= 1.10; subprocess pool
 with 2 workers >= 1.6x one in-process env on a 2-core machine.
