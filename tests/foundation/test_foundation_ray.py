@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from turnrl.agents.scripted import RandomAgent
+from turnrl.agents.scripted import ExpertAgent, RandomAgent
 from turnrl.envs.pool import make_pool
 from turnrl.rollout import TaskSpec, collect
 
@@ -34,6 +34,10 @@ def test_ray_matches_inprocess_on_the_toy_env(ray_session, toy_env_id):
         reference = trajectories(pool, tasks)
     with make_pool(toy_env_id, 3, backend="ray", num_workers=2) as pool:
         assert trajectories(pool, tasks) == reference
+        # and stepped asynchronously (send/recv) by an agent whose actions depend on its input only
+        lockstep = collect(pool, ExpertAgent(), tasks, group_size=2, max_steps=6, progress=False)
+        unlocked = collect(pool, ExpertAgent(), tasks, group_size=2, max_steps=6, progress=False, asynchronous=True)
+        assert [t.to_dict() for t in unlocked] == [t.to_dict() for t in lockstep]
 
 
 @pytest.mark.slow  # ~15 s (actors import TextWorld); fast cover: the toy-env test above + test_foundation_textworld
