@@ -168,6 +168,8 @@ class TextWorldEnv(TextEnv):
         command = normalize_command(action)
         if len(command.encode("utf-8")) > MAX_COMMAND_BYTES:
             return self.invalid_step(f"command longer than the interpreter's {MAX_COMMAND_BYTES}-byte input line")
+        if "\\" in command:  # dumb-frotz reads `\x` as its own escape command; `\g` never returns
+            return self.invalid_step("a backslash is the interpreter's escape character, not game text")
         if command.split()[0] in META_VERBS:
             return self.invalid_step(f"{command.split()[0]!r} is an interpreter command, not a game action")
         valid = command in self._admissible

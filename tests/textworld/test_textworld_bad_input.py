@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import turnrl.envs  # noqa: F401
+from turnrl.envs.spaces import PRINTABLE
 
 
 @pytest.fixture
@@ -39,6 +40,16 @@ def test_interpreter_meta_commands_never_reach_the_engine(env, action):
     assert info["valid"] and info["state_key"] == key and "-= " in obs
 
 
+@pytest.mark.timeout(60)  # before the guard, `\g` sent dumb-frotz into an endless escape-command loop
+@pytest.mark.parametrize("action", ["\\g", "\\help", "look \\t", "take \\"])
+def test_interpreter_escape_character_never_reaches_the_engine(env, action):
+    key = env.unwrapped._last_info["state_key"]
+    obs, _, _, _, info = env.step(action)
+    assert not info["valid"] and "escape character" in info["invalid_reason"]
+    obs, _, _, _, info = env.step("look")
+    assert info["valid"] and info["state_key"] == key and "-= " in obs
+
+
 def test_inadmissible_command_gets_textworld_answer_and_valid_false(env):
     key = env.unwrapped._last_info["state_key"]
     obs, reward, terminated, _, info = env.step("xyzzy the frobozz")
@@ -63,8 +74,12 @@ def test_step_before_reset_is_a_clear_error(make_tw):
         make_tw().unwrapped.step("look")
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@pytest.mark.timeout(120)  # an input that hangs the interpreter fails here instead of stalling CI
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(action=st.one_of(st.text(max_size=80), st.text(min_size=60, max_size=300),
+                        st.text(PRINTABLE, max_size=64),  # what the action space samples
+                        st.sampled_from(["\\", "^", ".", "*", "#", "/"]).flatmap(
+                            lambda c: st.text(PRINTABLE, max_size=20).map(lambda t: c + t)),
                         st.sampled_from(["take", "go", "open", "drop", "examine"]).map(lambda v: v + " ")
                         .flatmap(lambda v: st.text(max_size=40).map(lambda t: v + t))))
 def test_any_text_gives_an_observation(env, action):
