@@ -221,19 +221,18 @@ class RemotePool(EnvPool):
     def _send(self, actions: list[str | None]) -> list[int]:
         slots = [slot for slot, action in enumerate(actions) if action is not None]
         check_idle(self._busy(), slots)
-        calls = {}
+        self._submit("step", {slot: actions[slot] for slot in slots if slot not in self._lost})
         for slot in slots:
             if slot in self._lost:  # its env is gone: the episode ends here, without a call
                 self._answers[slot] = ("step", "ended", self._lost[slot])
-            else:
-                calls[slot] = actions[slot]
-        self._submit("step", calls)
         return slots
 
     def _recv(self, timeout: float | None) -> list[StepResult | None]:
         def stepped() -> bool:
             return any(op == "step" for op, _, _ in self._answers.values())
 
+        if self.closed:
+            raise RuntimeError("the pool is closed")
         if not stepped() and not any(op == "step" for q in self._inflight.values() for _, op in q):
             raise RuntimeError("recv() with no step in flight; send() actions first")
         self._pump(stepped, timeout)
