@@ -23,6 +23,10 @@ AGENT_FACTORIES: dict[str, str] = {
 }
 
 
+# spec kind -> the extra that installs what its module imports
+AGENT_EXTRAS: dict[str, str] = {"hf": "torch", "vllm": "vllm", "oreo": "torch"}
+
+
 def register_agent(kind: str, factory: str | Callable[..., Agent]) -> None:
     AGENT_FACTORIES[kind] = factory  # type: ignore[assignment]
 
@@ -34,7 +38,14 @@ def make_agent(spec: str, **kwargs: Any) -> Agent:
         raise ValueError(f"unknown agent {spec!r}; known kinds: {sorted(AGENT_FACTORIES)}")
     if isinstance(factory, str):
         module, _, attr = factory.partition(":")
-        factory = getattr(importlib.import_module(module), attr)
+        try:
+            factory = getattr(importlib.import_module(module), attr)
+        except ModuleNotFoundError as e:
+            if e.name is None or e.name.split(".")[0] == "turnrl":
+                raise
+            extra = AGENT_EXTRAS.get(kind)
+            hint = f": pip install 'turnrl[{extra}]'" if extra else ""
+            raise ImportError(f"the {kind!r} agent needs {e.name!r}, which is not installed{hint}") from e
     return factory(argument or None, **kwargs)
 
 

@@ -1,8 +1,10 @@
 """`turnrl eval` and `turnrl play` end to end on the toy env (in this process, through `main`)."""
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
+import sys
 
 import pytest
 
@@ -37,13 +39,22 @@ def test_eval_all_tasks_uses_the_env_task_list(toy_env_id, tmp_path):
     (["--env-arg", "novalue"], "KEY=VALUE"),
     (["--agent-arg", "temperature"], "--agent-arg expects KEY=VALUE"),
     (["--agent", "telepathy"], "unknown agent"),
-    (["--agent", "hf:/no/such/model"], "neither a known name"),
+    pytest.param(["--agent", "hf:/no/such/model"], "neither a known name",
+                 marks=pytest.mark.skipif(importlib.util.find_spec("torch") is None,
+                                          reason="without torch the hf agent stops at its import (tested below)")),
     (["--episodes", "0"], "no tasks"),
     (["--split", "valid_unseen"], "unexpected keyword argument 'split'"),  # --split reaches the env's constructor
 ])
 def test_eval_bad_arguments_exit_2_with_a_message(toy_env_id, argv, message, capsys):
     assert main(["eval", toy_env_id, "--no-progress", *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_an_agent_whose_extra_is_missing_names_the_extra(toy_env_id, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch -> ModuleNotFoundError, as without the extra
+    monkeypatch.delitem(sys.modules, "turnrl.agents.hf", raising=False)
+    assert main(["eval", toy_env_id, "--no-progress", "--agent", "hf:smollm2"]) == 2
+    assert "the 'hf' agent needs 'torch', which is not installed: pip install 'turnrl[torch]'" in capsys.readouterr().err
 
 
 def test_eval_all_tasks_without_a_task_list_is_explained(capsys):
