@@ -165,10 +165,14 @@ class HandcodedThenPlanner:
     The hand-coded expert is cheap but in some games (mostly pick_two_obj_and_place, where it
     keeps returning to a receptacle it already emptied) it cycles until the step limit. A cycle
     is the expert proposing, in a true state (PDDL facts) it was in before, the action it proposed
-    there then. From that step on the PDDL planner chooses every action from the true state. The
-    planner finds no plan from some states ALFWorld's domain cannot leave (seen once in
-    valid_unseen, after the hand-coded expert picked up an unrelated object); there the
-    hand-coded expert, still fed every state, proposes the action instead.
+    there then, with every action since then being its own proposal: when the agent does
+    something else (an invalid command leaves the state as it was, and the expert proposes the
+    same action again), that is the agent's detour, not the expert's cycle, and the count starts
+    afresh. From a cycle on, the PDDL planner chooses every action from the true state; while the
+    agent follows the plan the rest of it holds (PDDL actions are deterministic), so it replans
+    only when the agent deviates. The planner finds no plan from some states ALFWorld's domain
+    cannot leave (seen once in valid_unseen, after the hand-coded expert picked up an unrelated
+    object); there the hand-coded expert, still fed every state, proposes the action instead.
     The hand-coded expert's choices before a cycle are untouched, so an episode it wins without
     cycling is the same episode as with `expert="handcoded"` under the same seed.
     """
@@ -176,8 +180,10 @@ class HandcodedThenPlanner:
     def __init__(self, env: textworld.core.Environment, max_steps: int = 200):
         self.env = env
         self.handcoded = HandcodedExpert(max_steps)
-        self.proposed: set[tuple[str, str]] = set()  # (state key, action) pairs proposed so far
+        self.proposed: set[tuple[str, str]] = set()  # (state key, action) pairs proposed and followed since
         self.planning_since: int | None = None  # step at which the planner took over
+        self.plan: list[str] = []  # the planner's plan from the current state, once it has taken over
+        self.last_proposal: str | None = None
         self.steps = 0
 
     @property
@@ -186,19 +192,27 @@ class HandcodedThenPlanner:
 
     def reset(self, game_file: str, state: Any, seed: int | None = None) -> str | None:
         self.proposed.clear()
-        self.planning_since, self.steps = None, 0
-        return self._choose(state, self.handcoded.reset(game_file, state, seed=seed))
+        self.planning_since, self.plan, self.steps = None, [], 0
+        return self._choose(state, self.handcoded.reset(game_file, state, seed=seed), followed=False)
 
     def next_action(self, state: Any, last_command: str) -> str | None:
         self.steps += 1
-        return self._choose(state, self.handcoded.next_action(state, last_command))
+        followed = last_command == self.last_proposal
+        if not followed:
+            self.proposed.clear()
+        return self._choose(state, self.handcoded.next_action(state, last_command), followed)
 
-    def _choose(self, state: Any, handcoded: str | None) -> str | None:
+    def _choose(self, state: Any, handcoded: str | None, followed: bool) -> str | None:
         if self.planning_since is None:
             key = (state_key(state), handcoded)
             if handcoded is not None and key not in self.proposed:
                 self.proposed.add(key)
+                self.last_proposal = handcoded
                 return handcoded
             self.planning_since = self.steps
-        plan = plan_now(self.env)
-        return plan[0] if plan else handcoded
+        if followed and len(self.plan) > 1 and self.plan[1] in state["admissible_commands"]:
+            self.plan = self.plan[1:]
+        else:
+            self.plan = plan_now(self.env)
+        self.last_proposal = self.plan[0] if self.plan else handcoded
+        return self.last_proposal

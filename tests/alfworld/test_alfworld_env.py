@@ -160,6 +160,27 @@ def test_planner_takes_over_when_the_handcoded_expert_cycles():
     assert mug[0][0] == mug[1][0] and "expert_planner_since" not in mug[1][1]
 
 
+def test_the_planner_plans_once_while_followed_and_an_agents_detours_are_no_cycle(monkeypatch):
+    from turnrl.envs.alfworld import engine
+
+    calls = []
+    plan_now = engine.plan_now
+    monkeypatch.setattr(engine, "plan_now", lambda env: calls.append(1) or plan_now(env))
+    keychains = "pick_two_obj_and_place-KeyChain-None-Safe-219/trial_T20190909_011803_423115"
+    actions, info = play_expert(make(expert="handcoded+planner"), keychains, seed=0)
+    assert info["won"] and len(calls) == 1  # one plan at the hand-over, followed to the end
+
+    # an invalid command leaves the state as it was and the expert proposes the same action
+    # again: the agent's detour, which must not hand over to the (slow) planner
+    env = make(expert="handcoded+planner")
+    _, info = env.reset(seed=0, options={"game": MUG_DESK})
+    proposal = info["expert_action"]
+    for junk in ["xyzzy", "\\g", "go to the moon", "look"]:
+        _, _, _, _, info = env.step(junk)
+        assert "expert_planner_since" not in info and info["expert_action"] is not None
+    assert not calls[1:] and proposal
+
+
 def test_importing_the_engine_keeps_the_data_variable():
     # alfworld sets $ALFWORLD_DATA to its own cache on import, which would shadow $TURNRL_DATA
     code = "import os, turnrl.envs.alfworld.engine; print(os.environ.get('ALFWORLD_DATA'))"
