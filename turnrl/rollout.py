@@ -4,8 +4,9 @@
 and options (one group), episodes start in slots as slots free up, and all running slots are
 stepped together so the agent acts on one batch per turn. Scheduling depends only on the tasks
 and the episode lengths, never on timing, so the same seeds give identical trajectories on
-every pool backend. `asynchronous=True` trades that batch for throughput (see `collect`). The pool is duck-typed (`num_envs`, `env_id`, `reset`, `step`): the core
-package does not import `turnrl.envs`.
+every pool backend. `asynchronous=True` trades that batch for throughput (see `collect`). The
+pool is duck-typed (`num_envs`, `env_id`, `reset`, `step`; `send`/`recv` when asynchronous): the
+core package does not import `turnrl.envs`.
 """
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ class InProcessPool(EnvPool):
     def _send(self, actions: list[str | None]) -> list[int]:
         slots = [i for i, a in enumerate(actions) if a is not None]
         check_idle(set(self._sent), slots)
-        self._shard()
+        self._shard()  # refuses a closed pool now, not at recv
         self._sent.update((i, actions[i]) for i in slots)  # type: ignore[misc]
         return slots
 
