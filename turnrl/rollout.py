@@ -104,7 +104,7 @@ def _record(ep: _Episode, out: AgentOutput, result: Any, max_steps: int) -> bool
         valid=out.valid and env_valid, invalid_reason=invalid_reason,
         state_key=_key(ep.info.get("state_key")), obs_key=_key(ep.info.get("obs_key")), t=len(ep.traj.steps),
         info=step_info(info), prompt_ids=out.prompt_ids, response_ids=out.response_ids,
-        response_logprobs=out.response_logprobs))
+        response_logprobs=out.response_logprobs, candidate_ids=out.candidate_ids, action_logprob=out.action_logprob))
     ep.obs, ep.info = obs, info
     if terminated or truncated:
         ep.traj.won = bool(info.get("won", False))

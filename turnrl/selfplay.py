@@ -85,7 +85,8 @@ def _move(g: _Game, player: str, x: AgentInput, out: Any) -> None:
         observation=x.observation, action=out.action, valid=bool(out.valid) and env_valid,
         invalid_reason=(out.invalid_reason if not out.valid else info.get("invalid_reason")),
         state_key=state_key, obs_key=x.observation, t=g.moves, info={"player": player},
-        prompt_ids=out.prompt_ids, response_ids=out.response_ids, response_logprobs=out.response_logprobs))
+        prompt_ids=out.prompt_ids, response_ids=out.response_ids, response_logprobs=out.response_logprobs,
+        candidate_ids=out.candidate_ids, action_logprob=out.action_logprob))
     g.moves += 1
     _credit(g)
     _skip_dead(g)

@@ -39,6 +39,10 @@ class Step:
     prompt_ids: list[int] | None = None
     response_ids: list[int] | None = None
     response_logprobs: list[float] | None = None
+    # Filled by scoring agents, whose policy is a softmax over the admissible actions: every
+    # candidate's ids (response_ids is one of them) and log pi(action | state) of the chosen one.
+    candidate_ids: list[list[int]] | None = None
+    action_logprob: float | None = None
 
     @property
     def done(self) -> bool:
@@ -160,3 +164,5 @@ class AgentOutput:
     prompt_ids: list[int] | None = None
     response_ids: list[int] | None = None
     response_logprobs: list[float] | None = None
+    candidate_ids: list[list[int]] | None = None  # scoring agents: see Step
+    action_logprob: float | None = None
