@@ -12,7 +12,9 @@ in the same state, so group members reset identically on any pool backend.
 `state_key` hashes the PDDL facts the engine holds (true state); `obs_key` is ALFWorld's raw
 observation (the GiGPO paper's anchor). A command that is not admissible gets ALFWorld's own
 "Nothing happens." and `valid=False`; unusable text (empty, huge, control characters) never
-reaches the engine (see `TextEnv`).
+reaches the engine (see `TextEnv`). The PDDL engine runs a command only when it equals one
+admissible command, so chained commands (`look. inventory`, a whole plan joined with ". ") and
+interpreter words (quit, save, restart) change nothing: it has no parser that splits or meta verbs.
 """
 from __future__ import annotations
 

@@ -99,7 +99,10 @@ class NegotiationEnv(AECEnv):
         key = normalize(text)
         if key in _ACCEPT:
             return ("accept", None) if self.offer else None
-        found = {item: int(n) for n, item in _ITEM.findall(key)}
+        mentions = _ITEM.findall(key)
+        found = {item: int(n) for n, item in mentions}
+        if len(found) < len(mentions):  # "1 book. no, 3 books": two counts for one item, no offer
+            return None
         if not found and "nothing" not in key:
             return None
         share = tuple(found.get(item, 0) for item in ITEMS)

@@ -13,7 +13,9 @@ action-object combinations the engine returns with that step; reward is the scor
 `won` when the task is completed (score 100); ScienceWorld's failure ending (score -100, e.g.
 focusing on the wrong object) terminates the episode as a loss (`end_reason` "failed"). Text the
 parser cannot map to an action gets the engine's "No known action matches that input." and
-`valid=False`. `info["expert_action"]` is the next action of the engine's gold path while the
+`valid=False`; the parser maps a whole line to one action template, so chained commands
+(`look around. inventory`, the gold path joined with ". ") and interpreter words (quit, save)
+are such text and change nothing. `info["expert_action"]` is the next action of the engine's gold path while the
 agent is on it (None once it leaves it, or with `expert=False`).
 
 `state_key` (`state_key="tree"`, the default) is a canonical hash of the engine's full object

@@ -1,0 +1,43 @@
+"""ScienceWorld's parser maps one line to one action template: chained commands, meta words and
+the whole gold path in one line are invalid and leave the true state as it was."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from turnrl.envs.scienceworld.engine import UNKNOWN_ACTION
+from turnrl.envs.scienceworld.env import ScienceWorldTextEnv
+
+QUICK_TASK = "find-non-living-thing"
+
+
+@pytest.fixture(scope="module")
+def env():
+    e = ScienceWorldTextEnv(task=QUICK_TASK, split="train", expert=True)
+    yield e
+    e.close()
+
+
+@pytest.mark.parametrize("action", ["look around. inventory", "look around, inventory", "look around then inventory",
+                                    "look around; inventory", "inventory. quit", "quit", "restart", "save", "exit"])
+def test_chained_and_meta_commands_are_invalid_and_change_nothing(env, action, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _, info = env.reset(seed=0)
+    key = info["state_key"]
+    obs, reward, terminated, _, info = env.step(action)
+    assert not info["valid"] and obs.strip() == UNKNOWN_ACTION and (reward, terminated) == (0.0, False)
+    assert info["state_key"] == key and os.listdir(tmp_path) == []
+
+
+def test_the_whole_gold_path_in_one_action_does_not_win(env):
+    _, info = env.reset(seed=0)
+    plan = env.gold_path
+    assert len(plan) > 1
+    _, reward, terminated, _, info = env.step(". ".join(plan))
+    assert not info["valid"] and not info["won"] and not terminated and reward == 0.0
+    assert info["expert_action"] is None  # off the gold path now; the plan still wins one action a step
+    _, info = env.reset(seed=0)
+    for command in plan:
+        _, reward, terminated, _, info = env.step(command)
+    assert info["won"] and terminated
