@@ -9,7 +9,11 @@ needs the same way:
   `max_action_chars`, control characters, unpaired surrogates) into an invalid-action
   observation without calling the engine;
 - `info` always carries the contract keys: `admissible_actions`, `won`, `valid`, `state_key`,
-  `obs_key`, `task` (see `INFO_KEYS`).
+  `obs_key`, `task` (see `INFO_KEYS`);
+- `snapshot()` / `restore(snapshot)`, the optional capability an env declares in
+  `metadata["snapshot"]` ("exact": the `_snapshot`/`_restore` hooks save the engine's state;
+  "replay": the base class records the reset and the actions and replays them). See
+  `turnrl.envs.snapshot`.
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from typing import Any
 
 import gymnasium as gym
 
+from turnrl.envs.snapshot import EnvSnapshot, ReplayLog, rng_state, set_rng_state
 from turnrl.envs.spaces import FreeText
 
 INFO_KEYS = ("admissible_actions", "won", "valid", "state_key", "obs_key", "task")
@@ -52,6 +57,7 @@ class TextEnv(gym.Env[str, str]):
         self.action_space = FreeText(self.max_action_chars, min_length=1)
         self._last_obs: str = ""
         self._last_info: dict[str, Any] = {}
+        self._replay: ReplayLog | None = None  # kept only by envs whose snapshots replay
 
     # -- subclass hooks ---------------------------------------------------------------------
     def _reset(self, options: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -63,6 +69,8 @@ class TextEnv(gym.Env[str, str]):
     # -- gymnasium API ----------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
+        if self.metadata.get("snapshot") == "replay":
+            self._replay = ReplayLog(seed, dict(options or {}), rng_state(self))
         obs, info = self._reset(dict(options or {}))
         info.setdefault("valid", True)
         return self._remember(obs, info), info
@@ -70,6 +78,8 @@ class TextEnv(gym.Env[str, str]):
     def step(self, action: str):
         if not isinstance(action, str):
             raise TypeError(f"action must be str, got {type(action).__name__}")
+        if self._replay is not None:
+            self._replay.actions.append(action)
         problem = action_problem(action, self.max_action_chars)
         if problem is not None:
             return self.invalid_step(problem)
@@ -84,6 +94,55 @@ class TextEnv(gym.Env[str, str]):
         info.pop("reward_components", None)
         obs = f"Invalid action: {reason}.\n\n{self._last_info.get('obs_key', self._last_obs)}"
         return obs, 0.0, False, False, info
+
+    # -- snapshots (optional; see turnrl.envs.snapshot) --------------------------------------
+    def _snapshot(self) -> Any:
+        """The engine's state as picklable data (envs declaring "exact" snapshots)."""
+        raise NotImplementedError
+
+    def _restore(self, state: Any) -> None:
+        """Puts the engine into `state`, as returned by `_snapshot` (possibly in another process)."""
+        raise NotImplementedError
+
+    def snapshot(self) -> EnvSnapshot:
+        """The env's current state; `restore` of it, then the same actions, gives the same steps."""
+        kind = self.metadata.get("snapshot")
+        if kind is None:
+            raise NotImplementedError(f"{type(self).__name__} takes no snapshots (metadata['snapshot'] is unset)")
+        base = {"last_obs": self._last_obs, "last_info": dict(self._last_info), "rng": rng_state(self),
+                "rng_seed": getattr(self, "_np_random_seed", None)}
+        if kind == "replay":
+            if self._replay is None:
+                raise RuntimeError(f"{type(self).__name__}.snapshot() before reset()")
+            engine: Any = self._replay.frozen()
+        else:
+            engine = self._snapshot()
+        return EnvSnapshot(type(self).__qualname__, kind, base, engine)
+
+    def restore(self, snapshot: EnvSnapshot) -> None:
+        """Puts this env into the state `snapshot` was taken in (by this env or another of its class)."""
+        if snapshot.env != type(self).__qualname__:
+            raise ValueError(f"a {snapshot.env} snapshot cannot be restored into {type(self).__qualname__}")
+        if snapshot.kind == "replay":
+            self._replay_to(*snapshot.engine)
+        else:
+            self._restore(snapshot.engine)
+        set_rng_state(self, snapshot.base["rng"])
+        self._np_random_seed = snapshot.base["rng_seed"]
+        self._last_obs, self._last_info = snapshot.base["last_obs"], dict(snapshot.base["last_info"])
+
+    def _replay_to(self, seed: int | None, options: dict[str, Any], rng: dict[str, Any] | None,
+                   actions: tuple[str, ...]) -> None:
+        """Resets exactly as the recorded reset did (same seed, options and RNG state), then steps
+        the recorded actions."""
+        gym.Env.reset(self, seed=seed)
+        set_rng_state(self, rng)
+        self._replay = ReplayLog(seed, dict(options), rng)
+        obs, info = self._reset(dict(options))
+        info.setdefault("valid", True)
+        self._remember(obs, info)
+        for action in actions:
+            self.step(action)
 
     def render(self):
         if self.render_mode == "human":

@@ -54,6 +54,7 @@ import textworld
 
 from turnrl.envs.base import TextEnv
 from turnrl.envs.textworld import cache
+from turnrl.envs.textworld import snapshot as tw_snapshot
 from turnrl.envs.textworld.challenges import GameSpec, challenge_name, difficulty_name, split_name
 
 REWARDS = ("score", "normalized", "won")
@@ -105,6 +106,9 @@ def split_clauses(command: str) -> list[str]:
 
 class TextWorldEnv(TextEnv):
     """One generated TextWorld game at a time; see the module docstring for settings and info."""
+
+    metadata = {**TextEnv.metadata, "snapshot": "exact"}  # interpreter + tracker state (snapshot.py)
+    _snapshot, _restore = tw_snapshot.snapshot, tw_snapshot.restore
 
     def __init__(self, challenge: str = DEFAULTS["challenge"], difficulty: str | int = DEFAULTS["difficulty"],
                  split: str = DEFAULTS["split"], n_games: int = DEFAULTS["n_games"], game: int | None = None,
