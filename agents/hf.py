@@ -11,8 +11,9 @@ processor placed before the sampling warpers. That is what a policy-gradient tra
 the behaviour log-prob; `agents.logprobs.response_logprobs` recomputes the same numbers with a
 separate forward pass.
 
-`mode="score"` ranks the admissible actions by their log-likelihood as `<action>a</action>`
-instead of generating (envs without admissible actions fall back to generation).
+`mode="score"` (`make_hf_agent`, `turnrl eval --agent-arg mode=score`) builds the
+`agents.scoring.ScoringPolicy` instead: an exact softmax policy over the admissible actions,
+the same one the trainer trains.
 """
 from __future__ import annotations
 
@@ -24,9 +25,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig, LogitsProcessor, LogitsProcessorList
 
 from turnrl.agents.generation import SAMPLING_KEYS, Generation, SamplingParams, to_agent_output
-from turnrl.agents.logprobs import response_logprobs_list
-from turnrl.agents.parsing import CLOSE, OPEN
-from turnrl.agents.prompts import fit_prompt_ids
+from turnrl.agents.prompts import PromptTemplate, fit_prompt_ids, template_named
 from turnrl.types import AgentInput, AgentOutput
 
 
@@ -63,9 +62,11 @@ class HFPolicy:
     def __init__(self, model: torch.nn.Module, tokenizer: Any, *, device: str | torch.device | None = None,
                  sampling: SamplingParams | None = None, mode: str = "generate", history_window: int | None = 4,
                  max_prompt_tokens: int | None = 2048, batch_size: int = 16, map_to_admissible: bool = True,
-                 seed: int | None = None):
+                 seed: int | None = None, template: PromptTemplate | None = None):
         if mode not in ("generate", "score"):
             raise ValueError(f"mode must be 'generate' or 'score', not {mode!r}")
+        if mode == "score" and type(self) is HFPolicy:
+            raise ValueError("scoring mode is agents.scoring.ScoringPolicy (make_hf_agent(..., mode='score'))")
         self.device = torch.device(device) if device is not None else next(model.parameters()).device
         self.model = model.to(self.device)
         self.tokenizer = tokenizer
@@ -75,6 +76,7 @@ class HFPolicy:
         self.max_prompt_tokens = max_prompt_tokens
         self.batch_size = batch_size
         self.map_to_admissible = map_to_admissible
+        self.template = template  # None: the env family's template (agents.prompts)
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         self.eos_ids = self._eos_ids()
         if seed is not None:
@@ -98,19 +100,11 @@ class HFPolicy:
 
     # ---- the agent interface ----------------------------------------------------------------
     def act(self, inputs: list[AgentInput]) -> list[AgentOutput]:
-        prompts = [fit_prompt_ids(self.tokenizer, x, self.history_window, self.max_prompt_tokens).ids
-                   for x in inputs]
-        outputs: list[AgentOutput | None] = [None] * len(inputs)
-        to_generate = list(range(len(inputs)))
-        if self.mode == "score":
-            scorable = [i for i, x in enumerate(inputs) if x.admissible_actions]
-            for i, out in zip(scorable, self.score([prompts[i] for i in scorable],
-                                                   [inputs[i].admissible_actions or [] for i in scorable])):
-                outputs[i] = out
-            to_generate = [i for i in to_generate if outputs[i] is None]
-        for i, gen in zip(to_generate, self.generate([prompts[i] for i in to_generate])):
-            outputs[i] = to_agent_output(inputs[i], gen, self.map_to_admissible)
-        return [o for o in outputs if o is not None]
+        prompts = [self.prompt_ids(x) for x in inputs]
+        return [to_agent_output(x, gen, self.map_to_admissible) for x, gen in zip(inputs, self.generate(prompts))]
+
+    def prompt_ids(self, x: AgentInput) -> list[int]:
+        return fit_prompt_ids(self.tokenizer, x, self.history_window, self.max_prompt_tokens, self.template).ids
 
     # ---- generation -------------------------------------------------------------------------
     def generate(self, prompts: Sequence[Sequence[int]], sampling: SamplingParams | None = None) -> list[Generation]:
@@ -162,36 +156,6 @@ class HFPolicy:
         ids = ids[:cut]
         return Generation(prompt, ids, logprobs[:cut], self.tokenizer.decode(ids, skip_special_tokens=True), reason)
 
-    # ---- scoring ----------------------------------------------------------------------------
-    def score(self, prompts: Sequence[Sequence[int]], candidates: Sequence[Sequence[str]],
-              length_normalize: bool = False) -> list[AgentOutput]:
-        """Picks, per prompt, the candidate action whose `<action>a</action>` continuation is most likely."""
-        flat_prompts, flat_responses, flat_actions, owner = [], [], [], []
-        for i, (prompt, actions) in enumerate(zip(prompts, candidates)):
-            for a in actions:
-                flat_prompts.append(list(prompt))
-                flat_responses.append(self._action_ids(a))
-                flat_actions.append(a)
-                owner.append(i)
-        lps = response_logprobs_list(self.model, flat_prompts, flat_responses, self.pad_id,
-                                     batch_size=self.batch_size)
-        best: dict[int, tuple[int, float]] = {}
-        for k, (i, lp) in enumerate(zip(owner, lps)):
-            value = sum(lp) / (len(lp) if length_normalize else 1)
-            if i not in best or value > best[i][1]:
-                best[i] = (k, value)
-        outputs = []
-        for i in range(len(prompts)):
-            k = best[i][0]
-            a = flat_actions[k]
-            outputs.append(AgentOutput(action=a, raw_text=f"{OPEN}{a}{CLOSE}", prompt_ids=flat_prompts[k],
-                                       response_ids=flat_responses[k], response_logprobs=lps[k]))
-        return outputs
-
-    def _action_ids(self, action: str) -> list[int]:
-        ids = self.tokenizer.encode(f"{OPEN}{action}{CLOSE}", add_special_tokens=False)
-        return list(ids) + self.eos_ids[:1]
-
     def with_sampling(self, **changes: Any) -> "HFPolicy":
         """Sets sampling parameters in place (e.g. `policy.with_sampling(temperature=0)`) and returns self."""
         self.sampling = replace(self.sampling, **changes)
@@ -206,8 +170,14 @@ def make_hf_agent(argument: str | None, **kwargs: Any) -> HFPolicy:
         raise ValueError("agent spec 'hf' needs a model: hf:smollm2, hf:tiny or hf:/path/to/checkpoint")
     sampling = SamplingParams(**{k: kwargs.pop(k) for k in list(kwargs) if k in SAMPLING_KEYS})
     policy_kwargs = {k: v for k, v in kwargs.items() if k in POLICY_KEYS}  # the CLI may pass keys for other agents
+    policy_kwargs["template"] = template_named(policy_kwargs.pop("prompt", "default"))
+    if policy_kwargs.pop("mode", "generate") == "score":
+        from turnrl.agents.scoring import ScoringPolicy
+
+        return ScoringPolicy.from_pretrained(resolve_model(argument), sampling=sampling, **policy_kwargs)
+    policy_kwargs.pop("score", None)
     return HFPolicy.from_pretrained(resolve_model(argument), sampling=sampling, **policy_kwargs)
 
 
 POLICY_KEYS = {"device", "dtype", "mode", "history_window", "max_prompt_tokens", "batch_size", "map_to_admissible",
-               "seed"}
+               "seed", "score", "prompt"}

@@ -86,6 +86,19 @@ TEMPLATES: dict[str, PromptTemplate] = {
 }
 
 
+# Fewer prompt tokens for small models on CPU: the task, observation and admissible actions stay,
+# the family's prose goes (`prompt: compact` in a TrainConfig, `--agent-arg prompt=compact` in eval).
+COMPACT_TEMPLATE = PromptTemplate(system="Play the text game.", setting="Choose one admissible action.")
+PROMPT_STYLES = ("default", "compact")
+
+
+def template_named(style: str) -> PromptTemplate | None:
+    """`default` -> None (each env family's own template); `compact` -> COMPACT_TEMPLATE."""
+    if style not in PROMPT_STYLES:
+        raise ValueError(f"prompt must be one of {PROMPT_STYLES}, not {style!r}")
+    return COMPACT_TEMPLATE if style == "compact" else None
+
+
 def family_of(env_id: str | None) -> str:
     """`turnrl/ALFWorld-v0` -> `alfworld`; unknown or missing ids map to `generic`."""
     if not env_id:

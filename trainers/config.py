@@ -45,6 +45,8 @@ class TrainConfig(YamlConfig):
     lora_alpha: int = 32
     lora_dropout: float = 0.0
     lora_target_modules: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"])
+    train_layers: int | None = None  # train only the top k decoder layers (LoRA: adapters only there); None: all
+    score: str = "mean"  # scoring mode: a candidate's score is the mean | sum of its token log-likelihoods
     temperature: float = 1.0
     top_p: float = 1.0
     max_new_tokens: int = 64
@@ -99,6 +101,8 @@ class TrainConfig(YamlConfig):
         checks = [
             (self.policy_mode in POLICY_MODES, f"policy_mode must be one of {POLICY_MODES}"),
             (self.prompt in PROMPTS, f"prompt must be one of {PROMPTS}"),
+            (self.score in ("mean", "sum"), "score must be mean or sum"),
+            (self.train_layers is None or self.train_layers >= 1, "train_layers must be >= 1 or null"),
             (self.rollout_engine in ROLLOUT_ENGINES, f"rollout_engine must be one of {ROLLOUT_ENGINES}"),
             (self.rollout_engine != "vllm" or self.policy_mode == "generate",
              "rollout_engine vllm generates actions: it needs policy_mode generate"),

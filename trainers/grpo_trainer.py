@@ -24,11 +24,12 @@ from turnrl.credit import compute_advantages, get_method
 from turnrl.rollout import TaskSpec, collect, summarize
 from turnrl.trainers import distributed as dd
 from turnrl.trainers.batching import TokenRow, micro_batches, mini_batch_indices, padding_waste, token_rows
+from turnrl.trainers.choices import ChoiceRow, choice_log_probs, choice_micro_batches, choice_rows
 from turnrl.trainers.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from turnrl.trainers.config import TrainConfig
 from turnrl.trainers.losses import entropy_from_logits, ppo_loss
 from turnrl.trainers.metrics import MetricsLogger, plot_curves
-from turnrl.trainers.policy import COMPACT_TEMPLATE, ScoringPolicy, load_model, pick_device, pick_dtype
+from turnrl.trainers.policy import ScoringPolicy, load_model, pick_device, pick_dtype
 from turnrl.trainers.weight_sync import inference_weights
 from turnrl.types import Trajectory, group_trajectories
 
@@ -81,7 +82,7 @@ class Trainer:
         if c.lora:
             lora = dict(r=c.lora_r, lora_alpha=c.lora_alpha, lora_dropout=c.lora_dropout,
                         target_modules=list(c.lora_target_modules))
-        self.model, self.tokenizer = load_model(c.model, self.device, self.dtype, lora)
+        self.model, self.tokenizer = load_model(c.model, self.device, self.dtype, lora, c.train_layers)
         dd.broadcast_parameters(self.model, self.world)
         self.reference = None
         if c.kl_coef > 0 and not c.lora:  # under LoRA the reference is the base with adapters off
@@ -115,13 +116,15 @@ class Trainer:
                                 gpu_memory_utilization=c.vllm_gpu_memory_utilization)
             policy.load_weights(inference_weights(self.model))  # LoRA starts as the base: still the same
             return policy
-        policy_cls = ScoringPolicy if c.policy_mode == "score" else _generating_policy()
-        policy = policy_cls(self.model, self.tokenizer, device=self.device, mode=c.policy_mode, sampling=sampling,
-                            history_window=c.history_window, max_prompt_tokens=c.max_prompt_tokens,
-                            batch_size=c.policy_batch_size)
-        if c.prompt == "compact" and isinstance(policy, ScoringPolicy):
-            policy.template = COMPACT_TEMPLATE
-        return policy
+        from turnrl.agents.prompts import template_named
+
+        common = dict(device=self.device, sampling=sampling, history_window=c.history_window,
+                      max_prompt_tokens=c.max_prompt_tokens, batch_size=c.policy_batch_size,
+                      template=template_named(c.prompt))
+        if c.policy_mode == "score":
+            return ScoringPolicy(self.model, self.tokenizer, score=c.score, score_budget_tokens=c.micro_batch_tokens,
+                                 **common)
+        return _generating_policy()(self.model, self.tokenizer, mode="generate", **common)
 
     @property
     def separate_rollout_engine(self) -> bool:
@@ -195,10 +198,26 @@ class Trainer:
                 out[i] = lp[k][mb.targets_mask[k]].float().cpu().tolist()
         return out
 
-    def add_reference_logprobs(self, rows: list[TokenRow]) -> None:
-        """Fills `ref_logprobs` from the frozen reference (the base model with LoRA adapters off)."""
+    @torch.no_grad()
+    def _choice_logprobs(self, model: torch.nn.Module, rows: list[ChoiceRow]) -> list[float]:
+        """Per-row log pi(a|s) under `model`, in the trainer's own micro-batches."""
+        model.eval()
+        out = [0.0] * len(rows)
+        for part in choice_micro_batches(rows, range(len(rows)), self.config.micro_batch_tokens):
+            logp, _ = choice_log_probs(model, [rows[i] for i in part], self.pad_id, self.config.score,
+                                       self.config.temperature)
+            for i, v in zip(part, logp.tolist()):
+                out[i] = v
+        return out
+
+    def add_reference_logprobs(self, rows: list[TokenRow] | list[ChoiceRow]) -> None:
+        """Fills the rows' reference log-probs from the frozen reference (the base with LoRA adapters off)."""
         model = self.reference if self.reference is not None else self.model
         with self.model.disable_adapter() if self.reference is None else contextlib.nullcontext():
+            if rows and isinstance(rows[0], ChoiceRow):
+                for row, value in zip(rows, self._choice_logprobs(model, rows)):
+                    row.ref_logprob = value
+                return
             for row, lp in zip(rows, self._response_logprobs(model, rows)):
                 row.ref_logprobs = lp
 
@@ -211,32 +230,37 @@ class Trainer:
         for row, lp in zip(rows, self._response_logprobs(self.model, rows)):
             row.old_logprobs = lp
 
-    def update(self, rows: list[TokenRow]) -> dict[str, float]:
-        """ppo_epochs x mini_batches optimiser steps; loss normalised by global (all-rank) counts."""
+    def update(self, rows: list[TokenRow] | list[ChoiceRow]) -> dict[str, float]:
+        """ppo_epochs x mini_batches optimiser steps; loss normalised by global (all-rank) counts.
+
+        Token rows (generation) are trained token by token; choice rows (scoring mode) as one
+        action each: their "tokens" are the rows themselves.
+        """
         c = self.config
         self.model.train()
+        choice = bool(rows) and isinstance(rows[0], ChoiceRow)
         totals = {"policy_loss": 0.0, "kl": 0.0, "entropy": 0.0, "clip_fraction": 0.0, "grad_norm": 0.0}
         n_steps, tokens, waste = 0, 0, []
         for _ in range(c.ppo_epochs):
             for part in mini_batch_indices(len(rows), c.mini_batches, self.rng, keep_empty=True):
-                local = [len(rows[i].response_ids) for i in part]
+                local = [1 if choice else len(rows[i].response_ids) for i in part]
                 n_tokens, n_seqs = dd.all_reduce_sum([float(sum(local)), float(len(local))], self.world, self.device)
                 self.optimizer.zero_grad(set_to_none=True)
-                batches = micro_batches(rows, part, self.pad_id, c.micro_batch_tokens) if len(part) else []
-                waste.append(padding_waste(batches))
                 step_stats = dict.fromkeys(("policy_loss", "kl", "entropy", "clip_fraction"), 0.0)
+                if choice:
+                    batches = choice_micro_batches(rows, part, c.micro_batch_tokens) if len(part) else []
+                else:
+                    batches = micro_batches(rows, part, self.pad_id, c.micro_batch_tokens) if len(part) else []
+                    waste.append(padding_waste(batches))
                 for mb in batches:
-                    mb = mb.to(self.device)
-                    logp, ent = token_logprobs_and_entropy(self.model, mb.input_ids, mb.attention_mask,
-                                                           mb.targets_mask)
-                    terms = ppo_loss(logp, mb.old_logprobs, mb.advantages, mb.targets_mask, n_tokens=n_tokens,
-                                     n_seqs=n_seqs, ref_logp=mb.ref_logprobs, entropy=ent, clip_low=c.clip_low,
-                                     clip_high=c.clip_high, dual_clip=c.dual_clip, kl_coef=c.kl_coef,
-                                     kl_estimator=c.kl_estimator, entropy_coef=c.entropy_coef, agg=c.loss_agg)
+                    if choice:
+                        terms, n = self._choice_loss([rows[i] for i in mb], n_tokens, n_seqs)
+                    else:
+                        terms, n = self._token_loss(mb.to(self.device), n_tokens, n_seqs)
                     terms.loss.backward()
                     for k in step_stats:
                         step_stats[k] += getattr(terms, k)
-                    tokens += int(mb.attention_mask.sum())
+                    tokens += n
                 dd.sum_gradients(self.model, self.world)
                 params = [p for p in self.model.parameters() if p.requires_grad]
                 grad_norm = float(torch.nn.utils.clip_grad_norm_(params, c.max_grad_norm))
@@ -252,6 +276,30 @@ class Trainer:
                      lr=self.optimizer.param_groups[0]["lr"])
         return stats
 
+    def _ppo_terms(self, logp, old, adv, mask, n_tokens, n_seqs, ref=None, entropy=None):
+        c = self.config
+        return ppo_loss(logp, old, adv, mask, n_tokens=n_tokens, n_seqs=n_seqs, ref_logp=ref, entropy=entropy,
+                        clip_low=c.clip_low, clip_high=c.clip_high, dual_clip=c.dual_clip, kl_coef=c.kl_coef,
+                        kl_estimator=c.kl_estimator, entropy_coef=c.entropy_coef, agg=c.loss_agg)
+
+    def _token_loss(self, mb, n_tokens: float, n_seqs: float):
+        """PPO terms of one token micro-batch, and the tokens it put through the model."""
+        logp, ent = token_logprobs_and_entropy(self.model, mb.input_ids, mb.attention_mask, mb.targets_mask)
+        terms = self._ppo_terms(logp, mb.old_logprobs, mb.advantages, mb.targets_mask, n_tokens, n_seqs,
+                                mb.ref_logprobs, ent)
+        return terms, int(mb.attention_mask.sum())
+
+    def _choice_loss(self, batch: list[ChoiceRow], n_tokens: float, n_seqs: float):
+        """PPO terms of one micro-batch of scored steps: each step is one [1, 1] "token" (its action)."""
+        c = self.config
+        logp, ent = choice_log_probs(self.model, batch, self.pad_id, c.score, c.temperature)
+        column = (lambda values: torch.tensor(values, dtype=logp.dtype, device=logp.device)[:, None])
+        ref = column([r.ref_logprob for r in batch]) if all(r.ref_logprob is not None for r in batch) else None
+        terms = self._ppo_terms(logp[:, None], column([r.old_logprob for r in batch]),
+                                column([r.advantage for r in batch]), torch.ones_like(logp[:, None]),
+                                n_tokens, n_seqs, ref, ent[:, None])
+        return terms, sum(r.cost for r in batch)
+
     def train_iteration(self) -> dict[str, Any]:
         c = self.config
         t0 = time.perf_counter()
@@ -261,7 +309,7 @@ class Trainer:
         episodes = episode_stats(trajectories)
         if c.dynamic_sampling:
             trajectories, advantages = drop_flat_groups(trajectories, advantages)
-        rows, _ = token_rows(trajectories, advantages)
+        rows, _ = (choice_rows if c.policy_mode == "score" else token_rows)(trajectories, advantages)
         if self.separate_rollout_engine:
             self.recompute_behaviour_logprobs(rows)
         if self.reference is not None or (c.kl_coef > 0 and c.lora):
@@ -271,8 +319,11 @@ class Trainer:
         self.sync_rollout_weights()
         t3 = time.perf_counter()
         episodes = _global_episode_stats(episodes, self.world, self.device)
+        rollout_tokens = rollout_token_count(trajectories)
         return {**episodes, **stats, "rows": len(rows), "time_rollout": t1 - t0, "time_credit": t2 - t1,
                 "time_update": t3 - t2, "tokens_per_s": stats["update_tokens"] / max(t3 - t0, 1e-9),  # trained tokens per wall second
+                "rollout_tokens": rollout_tokens, "rollout_tokens_per_s": rollout_tokens / max(t1 - t0, 1e-9),
+                "update_tokens_per_s": stats["update_tokens"] / max(t3 - t2, 1e-9),
                 "adv_abs_mean": float(np.abs(advantages).mean()) if len(advantages) else 0.0}
 
     def evaluate(self, n_tasks: int | None = None) -> dict[str, float]:
@@ -344,10 +395,24 @@ class Trainer:
         return history
 
 
+def rollout_token_count(trajectories: list[Trajectory]) -> int:
+    """Tokens the policy put through the model while acting: prompt plus generated response, or
+    prompt plus every candidate at its padded width for a scoring agent."""
+    total = 0
+    for traj in trajectories:
+        for step in traj.steps:
+            if step.candidate_ids and step.prompt_ids:
+                total += len(step.prompt_ids) + len(step.candidate_ids) * max(len(x) for x in step.candidate_ids)
+            elif step.prompt_ids:
+                total += len(step.prompt_ids) + len(step.response_ids or [])
+    return total
+
+
 def progress_line(it: int, total: int, m: dict[str, Any]) -> str:
     line = (f"iter {it + 1}/{total}  success {m['success_rate']:.2f}  return {m['mean_return']:.2f}  "
             f"len {m['mean_length']:.1f}  invalid {m['invalid_rate']:.2f}  kl {m['kl']:.4f}  "
-            f"clip {m['clip_fraction']:.3f}  grad {m['grad_norm']:.3f}  {m['tokens_per_s']:.0f} tok/s  "
+            f"clip {m['clip_fraction']:.3f}  grad {m['grad_norm']:.3f}  rollout {m['rollout_tokens_per_s']:.0f} tok/s  "
+            f"update {m['update_tokens_per_s']:.0f} tok/s  "
             f"(rollout {m['time_rollout']:.1f}s, credit {m['time_credit']:.2f}s, update {m['time_update']:.1f}s)")
     if "eval_success_rate" in m:
         line += f"  eval success {m['eval_success_rate']:.2f}"

@@ -1,32 +1,22 @@
-"""Building the trainable policy from a config, and the sampled action-scoring policy.
+"""Building the trainable policy from a config: device, dtype, model, and what part of it trains.
 
-Two parametrisations of an LLM agent, both trained by the same token-level loss:
-- `generate`: `agents.hf.HFPolicy` samples `<think>..</think><action>..</action>` freely.
-- `score`: `ScoringPolicy` samples one admissible action a from the softmax over the candidates'
-  log-likelihoods log p_LM(`<action>a</action><eos>` | prompt), by default length-normalised
-  (mean per token: a random or small model would otherwise almost always pick the command with
-  the fewest tokens, and RL would never see a success). Its step carries the chosen candidate's
-  token ids and raw token log-probs, so the trainer's token loss pushes the likelihood of good
-  (bad) actions up (down), which raises (lowers) their selection probability. This is a
-  surrogate, not the exact gradient of the candidate softmax: the normaliser over candidates is
-  left out, which adds a term proportional to the group's summed advantage (near zero under
-  group-centred credit).
+The two parametrisations of an LLM agent live in `agents/`: `agents.hf.HFPolicy` generates
+`<think>..</think><action>..</action>` freely (trained by the token-level loss), and
+`agents.scoring.ScoringPolicy` is an exact softmax over the admissible actions (trained by the
+action-level loss of `trainers.choices`).
+
+On CPU a 135M model trains at tens of tokens per second, so `load_model` can train only the top
+k decoder layers (the rest frozen: with frozen embeddings and lower layers, autograd records
+nothing below the first trainable layer) or LoRA adapters, optionally only on those top layers.
 """
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import torch
 
-from turnrl.agents.hf import HFPolicy
-from turnrl.agents.parsing import CLOSE, OPEN
-from turnrl.agents.prompts import PromptTemplate, fit_prompt_ids
-from turnrl.types import AgentInput, AgentOutput
-
-# Fewer prompt tokens for small models trained on CPU: the task, observation and admissible
-# actions stay, the family's prose goes.
-COMPACT_TEMPLATE = PromptTemplate(system="Play the text game.", setting="Choose one admissible action.")
+from turnrl.agents.prompts import COMPACT_TEMPLATE  # noqa: F401  (re-exported for the trainers)
+from turnrl.agents.scoring import ScoringPolicy  # noqa: F401  (re-exported for the trainers)
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -44,82 +34,13 @@ def pick_dtype(name: str, device: torch.device) -> torch.dtype:
         raise ValueError(f"dtype must be auto, float32, bfloat16 or float16, not {name!r}") from None
 
 
-class ScoringPolicy(HFPolicy):
-    """Samples among the admissible actions by their LM likelihood (greedy at temperature 0).
+def load_model(model_spec: str, device: torch.device, dtype: torch.dtype, lora: dict[str, Any] | None = None,
+               train_layers: int | None = None):
+    """(model, tokenizer) from `tiny`, `smollm2` or a local directory.
 
-    `sampling.temperature` divides the sequence log-likelihoods before the softmax; the recorded
-    token log-probs stay those of the raw model, as the trainer's ratio needs. Observations
-    without admissible actions fall back to free generation.
+    `train_layers=k` leaves only the top k decoder layers and the final norm trainable; with `lora`,
+    adapters go on those k layers only. None trains everything (or every layer's adapters).
     """
-
-    name = "hf-score"
-    length_normalize: bool = True  # rank by mean token log-prob, so short commands are not favoured a priori
-    template: PromptTemplate | None = None  # None: the env family's template
-
-    def act(self, inputs: list[AgentInput]) -> list[AgentOutput]:
-        outputs: list[AgentOutput | None] = [None] * len(inputs)
-        free = [i for i, x in enumerate(inputs) if not x.admissible_actions]
-        scored = [i for i, x in enumerate(inputs) if x.admissible_actions]
-        if free:
-            generated = HFPolicy.act(self, [inputs[i] for i in free])
-            for i, out in zip(free, generated):
-                outputs[i] = out
-        if scored:
-            prompts = [fit_prompt_ids(self.tokenizer, inputs[i], self.history_window, self.max_prompt_tokens,
-                                      self.template).ids for i in scored]
-            for i, out in zip(scored, self.sample([inputs[i].admissible_actions for i in scored], prompts)):
-                outputs[i] = out
-        return [o for o in outputs if o is not None]
-
-    def candidate_ids(self, action: str) -> list[int]:
-        return list(self.tokenizer.encode(f"{OPEN}{action}{CLOSE}", add_special_tokens=False)) + self.eos_ids[:1]
-
-    @torch.no_grad()
-    def candidate_logprobs(self, prompt: list[int], candidates: list[list[int]]) -> list[list[float]]:
-        """Raw token log-probs of each candidate after `prompt`; the prompt is encoded once and its
-        KV cache shared by all candidates (right-padded, so positions continue from the prompt)."""
-        device = self.device
-        out = self.model(input_ids=torch.tensor([prompt], device=device), use_cache=True)
-        cache_key = _cache_argument(self.model)
-        first = torch.log_softmax(out.logits[0, -1].float(), dim=-1)
-        n, width = len(candidates), max(len(c) for c in candidates)
-        ids = torch.full((n, width), self.pad_id, dtype=torch.long, device=device)
-        for k, c in enumerate(candidates):
-            ids[k, : len(c)] = torch.tensor(c, device=device)
-        mask = (torch.arange(width, device=device)[None, :] < torch.tensor([len(c) for c in candidates],
-                                                                             device=device)[:, None]).long()
-        cache = out[cache_key]
-        cache.batch_repeat_interleave(n)
-        attention = torch.cat([torch.ones((n, len(prompt)), dtype=torch.long, device=device), mask], dim=1)
-        logits = self.model(input_ids=ids, attention_mask=attention, **{cache_key: cache}).logits.float()
-        rest = torch.log_softmax(logits[:, :-1], dim=-1).gather(-1, ids[:, 1:, None]).squeeze(-1)
-        lps = torch.cat([first[ids[:, 0]][:, None], rest], dim=1).cpu()
-        return [lps[k, : len(c)].tolist() for k, c in enumerate(candidates)]
-
-    def sample(self, candidates: list[list[str]], prompts: list[list[int]]) -> list[AgentOutput]:
-        """One sampled admissible action per prompt (see the class docstring)."""
-        outputs = []
-        for prompt, actions in zip(prompts, candidates):
-            ids = [self.candidate_ids(a) for a in actions]
-            lps = self.candidate_logprobs(list(prompt), ids)
-            seq = torch.tensor([sum(lp) / (len(lp) if self.length_normalize else 1) for lp in lps],
-                               dtype=torch.float64)
-            t = self.sampling.temperature
-            choice = int(seq.argmax()) if t == 0 else int(torch.multinomial(torch.softmax(seq / t, 0), 1))
-            outputs.append(AgentOutput(action=actions[choice], raw_text=f"{OPEN}{actions[choice]}{CLOSE}",
-                                       prompt_ids=list(prompt), response_ids=ids[choice],
-                                       response_logprobs=lps[choice]))
-        return outputs
-
-
-def _cache_argument(model: torch.nn.Module) -> str:
-    """The KV-cache keyword: `cache` in recent transformers, `past_key_values` before."""
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model  # under peft
-    return "cache" if "cache" in inspect.signature(base.forward).parameters else "past_key_values"
-
-
-def load_model(model_spec: str, device: torch.device, dtype: torch.dtype, lora: dict[str, Any] | None = None):
-    """(model, tokenizer) from `tiny`, `smollm2` or a local directory; LoRA-wrapped when `lora` is given."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from turnrl.agents.models import resolve_model
@@ -127,8 +48,36 @@ def load_model(model_spec: str, device: torch.device, dtype: torch.dtype, lora: 
     path = resolve_model(model_spec)
     tokenizer = AutoTokenizer.from_pretrained(path)
     model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(device)
+    n_layers = len(decoder_layers(model))
+    if train_layers is not None and not 1 <= train_layers <= n_layers:
+        raise ValueError(f"train_layers must be in 1..{n_layers} for this model, not {train_layers}")
     if lora is not None:
         from peft import LoraConfig, get_peft_model
 
-        model = get_peft_model(model, LoraConfig(task_type="CAUSAL_LM", bias="none", **lora))
+        extra = {} if train_layers is None else {"layers_to_transform": list(range(n_layers - train_layers, n_layers))}
+        model = get_peft_model(model, LoraConfig(task_type="CAUSAL_LM", bias="none", **lora, **extra))
+    elif train_layers is not None:
+        freeze_below_top(model, train_layers)
     return model, tokenizer
+
+
+def decoder_layers(model: torch.nn.Module) -> torch.nn.ModuleList:
+    """The stack of decoder blocks of a causal LM (Llama-style `model.model.layers` and kin)."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    decoder = base.get_decoder() if hasattr(base, "get_decoder") else getattr(base, "model", base)
+    layers = getattr(decoder, "layers", None)
+    if not isinstance(layers, torch.nn.ModuleList):
+        raise ValueError(f"cannot find the decoder layers of {type(base).__name__}")
+    return layers
+
+
+def freeze_below_top(model: torch.nn.Module, k: int) -> None:
+    """Trains only the top k decoder layers and the final norm; embeddings and the tied head stay fixed."""
+    model.requires_grad_(False)
+    layers = decoder_layers(model)
+    for layer in layers[len(layers) - k:]:
+        layer.requires_grad_(True)
+    decoder = model.get_decoder() if hasattr(model, "get_decoder") else model.model
+    norm = getattr(decoder, "norm", None)
+    if isinstance(norm, torch.nn.Module):
+        norm.requires_grad_(True)

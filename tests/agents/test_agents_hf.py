@@ -71,19 +71,6 @@ def test_prompt_cap_is_respected(tiny_policy):
     assert len(out.prompt_ids) <= 300 and out.response_ids
 
 
-def test_score_mode_picks_the_most_likely_admissible_action(tiny_policy):
-    tiny_policy.mode = "score"
-    xs = _inputs(3) + [AgentInput(observation="no list here", task="t")]
-    outs = tiny_policy.act(xs)
-    for x, o in zip(xs[:3], outs[:3]):
-        cands = [tiny_policy._action_ids(a) for a in x.admissible_actions]
-        sums = [sum(lp) for lp in response_logprobs_list(tiny_policy.model, [o.prompt_ids] * 3, cands,
-                                                         tiny_policy.pad_id)]
-        assert o.action == x.admissible_actions[int(np.argmax(sums))] and o.valid
-        assert o.response_ids == cands[int(np.argmax(sums))]
-    assert outs[3].response_ids is not None  # no admissible actions: falls back to generation
-
-
 def test_agent_spec_and_sampling_validation(tiny_dir):
     agent = make_agent(f"hf:{tiny_dir}", temperature=0.5, max_new_tokens=8, device="cpu", unrelated_flag=1)
     assert agent.sampling.temperature == 0.5 and agent.device == torch.device("cpu")

@@ -49,8 +49,11 @@ def test_instruct_model_answers_and_logprobs_match(smollm2_policy):
 def test_score_mode_returns_admissible_actions(smollm2_policy):
     from turnrl.types import AgentInput
 
-    smollm2_policy.mode = "score"
+    from turnrl.agents.scoring import ScoringPolicy
+
+    scorer = ScoringPolicy(smollm2_policy.model, smollm2_policy.tokenizer, sampling=smollm2_policy.sampling)
     x = AgentInput(observation="You are in a kitchen. The fridge is closed.", task="Get the apple from the fridge.",
                    admissible_actions=["open fridge", "go north", "look"], env_id="turnrl/TextWorld-v0")
-    out = smollm2_policy.act([x])[0]
+    out = scorer.act([x])[0]
     assert out.valid and out.action in x.admissible_actions and len(out.response_logprobs) == len(out.response_ids)
+    assert len(out.candidate_ids) == 3 and out.action_logprob < 0
