@@ -83,8 +83,15 @@ def group_moments(values: np.ndarray, groups: np.ndarray, n_groups: int, ddof: i
     np.maximum.at(high, groups, values)
     constant = (low == high) & (count > 0)
     mean = np.where(constant, low, mean)
-    sq = np.bincount(groups, weights=(values - mean[groups]) ** 2, minlength=n_groups)
-    std = np.sqrt(sq / np.maximum(count - ddof, 1.0))
+    centred = values - mean[groups]
+    check_finite(np.concatenate([mean, centred]), "group means of the rewards (too large to normalise; rescale them)")
+    # Scaled sum of squares: squaring |centred| ~ 1e154 would overflow to inf (and every
+    # advantage to 0); dividing by the group's largest |centred| first keeps it exact and finite.
+    scale = np.zeros(n_groups)
+    np.maximum.at(scale, groups, np.abs(centred))
+    safe_scale = np.where(scale > 0, scale, 1.0)
+    sq = np.bincount(groups, weights=(centred / safe_scale[groups]) ** 2, minlength=n_groups)
+    std = safe_scale * np.sqrt(sq / np.maximum(count - ddof, 1.0))
     std[constant | (count <= ddof)] = 0.0
     return mean, std, count
 

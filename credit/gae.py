@@ -12,9 +12,13 @@ from turnrl.batch import StepRows
 from ._groups import check_finite, next_row
 
 
-def backward_recursion(x: np.ndarray, coef: float, traj: np.ndarray, step: np.ndarray,
+def backward_recursion(x: np.ndarray, coef: float | np.ndarray, traj: np.ndarray, step: np.ndarray,
                        tail: np.ndarray | None = None) -> np.ndarray:
-    """y_t = x_t + coef * y_{t+1} along each trajectory; after the last row y = tail[row]."""
+    """y_t = x_t + coef * y_{t+1} along each trajectory; after the last row y = tail[row].
+
+    coef is one number or one per row (the discount from that row to the next).
+    """
+    coef = coef if np.isscalar(coef) else np.asarray(coef, dtype=np.float64)
     y = np.zeros(len(x))
     if len(x) == 0:
         return y
@@ -26,22 +30,35 @@ def backward_recursion(x: np.ndarray, coef: float, traj: np.ndarray, step: np.nd
     for rows in np.split(order, cuts):
         following = nxt[rows]
         later = np.where(following >= 0, y[np.maximum(following, 0)], tail[rows])
-        y[rows] = x[rows] + coef * later
+        y[rows] = x[rows] + (coef if np.isscalar(coef) else coef[rows]) * later
     return y
 
 
 def discounted_returns(reward: np.ndarray, traj: np.ndarray, step: np.ndarray, gamma: float = 1.0,
-                       bootstrap: np.ndarray | None = None) -> np.ndarray:
+                       bootstrap: np.ndarray | None = None, times: np.ndarray | None = None) -> np.ndarray:
     """G_t = r_t + gamma * G_{t+1} per trajectory on flat arrays.
 
     bootstrap: optional value of the state after each trajectory's last step (indexed by
     trajectory id), for truncated episodes; 0 otherwise.
+    times: optional time of each row (e.g. the minute of a vehicle's match); the discount to the
+    next row is then gamma ** (time elapsed), G_k = r_k + gamma ** (t_{k+1} - t_k) G_{k+1}, as
+    the OSPO paper's GRPO reference (RS2002/OSPO) discounts by the minutes between matches.
     """
     reward = check_finite(reward)
     traj = np.asarray(traj, dtype=np.int64)
     step = np.asarray(step, dtype=np.int64)
     tail = None if bootstrap is None else check_finite(bootstrap, "bootstrap values")[traj]
-    return backward_recursion(reward, gamma, traj, step, tail)
+    coef: float | np.ndarray = gamma
+    if times is not None:
+        times = check_finite(times, "times")
+        if times.shape != reward.shape:
+            raise ValueError(f"times must have one entry per reward: {times.shape} vs {reward.shape}")
+        nxt = next_row(traj, step)
+        elapsed = np.where(nxt >= 0, times[np.maximum(nxt, 0)] - times, 0.0) if len(reward) else times
+        if (elapsed < 0).any():
+            raise ValueError("times must not decrease along a trajectory")
+        coef = gamma ** elapsed
+    return backward_recursion(reward, coef, traj, step, tail)
 
 
 def returns(rows: StepRows, gamma: float = 1.0, bootstrap: np.ndarray | None = None) -> np.ndarray:

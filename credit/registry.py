@@ -1,10 +1,12 @@
 """Credit methods by name, so trainer configs select them with a string.
 
 Every method is a plain function `method(rows: StepRows, **params) -> np.ndarray` with one
-advantage per step row.
+advantage per step row. `compute_advantages` adds what every method shares: input checks, the
+invalid-action penalty (credit/penalties.py) and a finite result.
 """
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 
 import numpy as np
@@ -16,6 +18,8 @@ from .gdpo import gdpo
 from .gigpo import gigpo
 from .grpo import grpo
 from .ospo import ospo
+from .penalties import check_coef
+from .penalties import invalid_penalty as penalty_of
 from .rloo import rloo
 from .salt import salt
 from .tournament import tournament
@@ -68,11 +72,33 @@ def check_rows(rows: StepRows) -> None:
         raise ValueError("StepRows.group disagrees with traj_group[traj]")
 
 
-def compute_advantages(name: str, rows: StepRows, **params) -> np.ndarray:
-    """Runs method `name` on `rows` with its keyword parameters; checks input and result shape."""
+def takes_penalty(method: Method) -> bool:
+    """Whether `method` places the invalid-action penalty itself (inside its own samples)."""
+    try:
+        return "invalid_penalty" in inspect.signature(method).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def compute_advantages(name: str, rows: StepRows, invalid_penalty: float = 0.0, **params) -> np.ndarray:
+    """Runs method `name` on `rows` with its keyword parameters; checks input and result.
+
+    invalid_penalty (coefficient >= 0, subtracted; reference 0.1) applies to every method: the
+    method places it itself when its signature takes it, else it is added to the invalid row's
+    final advantage. A non-finite result (rewards too large to normalise) raises ValueError.
+    """
     method = get_method(name)
     check_rows(rows)
+    coef = check_coef(invalid_penalty)
+    if coef and takes_penalty(method):
+        params["invalid_penalty"] = coef
     advantages = np.asarray(method(rows, **params), dtype=np.float64)
     if advantages.shape != (len(rows),):
         raise RuntimeError(f"credit method {name!r} returned shape {advantages.shape}, expected ({len(rows)},)")
+    if coef and not takes_penalty(method):
+        advantages = advantages + penalty_of(rows.valid, coef)
+    if not np.isfinite(advantages).all():
+        largest = float(np.abs(rows.traj_return).max(initial=0))
+        raise ValueError(f"credit method {name!r} produced non-finite advantages: the rewards are too large "
+                         f"(largest |episode return| {largest:.3g}); rescale them")
     return advantages

@@ -31,6 +31,7 @@ from ._groups import check_finite, combine_ids, dense_ids, factorize_keys, next_
 from .anchors import AnchorKey, key_codes, row_keys
 from .gigpo import gigpo
 from .grpo import grpo
+from .penalties import invalid_penalty as penalty_of
 from .rloo import rloo
 
 Merge = Literal["transition", "prefix"]
@@ -108,12 +109,25 @@ def base_advantages(rows: StepRows, base: str | np.ndarray = "grpo",
 
 
 def salt(rows: StepRows, base: str | np.ndarray = "grpo", base_params: Mapping[str, Any] | None = None,
-         key: AnchorKey = "obs", merge: Merge = "transition") -> np.ndarray:
-    """SALT advantage of every step row on top of `base` ("grpo", "rloo", "gigpo" or an array)."""
+         key: AnchorKey = "obs", merge: Merge = "transition", invalid_penalty: float = 0.0) -> np.ndarray:
+    """SALT advantage of every step row on top of `base` ("grpo", "rloo", "gigpo" or an array).
+
+    The invalid-action penalty goes to a named base (which places it as that method does, before
+    the merge); over an array base it is subtracted from the invalid row's merged advantage.
+    """
     if len(rows) == 0:
         return np.zeros(0)
-    values = base_advantages(rows, base, base_params)
-    return merged_mean(values, edge_ids(rows, key, merge), rows.traj)
+    params = dict(base_params or {})
+    if invalid_penalty and isinstance(base, str):
+        if params.get("invalid_penalty", invalid_penalty) != invalid_penalty:
+            raise ValueError(f"invalid_penalty {invalid_penalty} and base_params invalid_penalty "
+                             f"{params['invalid_penalty']} disagree; give it once")
+        params["invalid_penalty"] = invalid_penalty
+    values = base_advantages(rows, base, params)
+    merged = merged_mean(values, edge_ids(rows, key, merge), rows.traj)
+    if invalid_penalty and not isinstance(base, str):
+        merged = merged + penalty_of(rows.valid, invalid_penalty)
+    return merged
 
 
 def salt_graph(rows: StepRows, group: int, base: str | np.ndarray = "grpo",

@@ -3,14 +3,28 @@
 For open-ended tasks with no checkable reward, a pairwise judge compares candidates. A seeded
 single-elimination bracket ranks N candidates with about 2N - 2 judge calls (N - 1 against an
 anchor to seed, N - 1 matches), against N(N - 1)/2 for a full round robin. Ranks become rewards
-r = 1 - rank / (N - 1), normalised within the group into advantages.
+r = 1 - rank / max rank, normalised within the group into advantages.
 
 A judge is any callable judge(a, b) -> float in [0, 1]: the score of `a` against `b` (1: a is
-better, 0: b is better, 0.5: tie). An LLM judge, a scripted score, a game engine all fit.
+better, 0: b is better, 0.5: tie); `b` scores 1 - judge(a, b). An LLM judge, a scripted score,
+a game engine all fit.
+
+The rules follow the ArenaRL reference (Alibaba-NLP/qqr, reward_models/arena):
+- seeding: candidates 1..N-1 are judged against candidate 0; candidate 0's seed score is the
+  mean of its own scores in those comparisons; seeds sort by mean points, ties by index;
+- a candidate's points are all its judged scores, the seeding score included, and their mean
+  breaks ties between candidates knocked out in the same round (then the match order);
+- a match scored exactly 0.5 goes to the first of the pair (the one earlier in the bracket);
+- byes (N not a power of 2), byes="reference": the seeded bracket of the next power of 2 with
+  the empty slots removed; each round pairs neighbours, an odd one out at the end advances
+  unplayed and is listed first in the next round. byes="top_seeds" (turnrl's earlier rule)
+  keeps the empty slots, so the top seeds get the byes of round 1;
+- round robin: 1 point per win, 0.5 each for a tie, shared ("min") ranks for equal wins, and
+  r = (max rank - rank) / (max rank - 1) (all 0 when everyone ties). scoring="points" is
+  turnrl's earlier rule (mean judged score, distinct ranks by candidate order).
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeVar
@@ -20,15 +34,19 @@ import numpy as np
 from turnrl.batch import StepRows
 
 from ._groups import standardize
+from .penalties import invalid_penalty as penalty_of
 
 T = TypeVar("T")
 Judge = Callable[[T, T], float]
 Mode = Literal["single_elimination", "round_robin"]
+Byes = Literal["reference", "top_seeds"]
+Scoring = Literal["wins", "points"]
 
 
 @dataclass
 class Ranking:
-    """ranks[i]: place of candidate i (0 = best, all distinct); points[i]: its mean judged score."""
+    """ranks[i]: place of candidate i (0 = best; round robin by wins may share places);
+    points[i]: the mean of its judged scores (seeding included)."""
 
     ranks: np.ndarray
     points: np.ndarray
@@ -61,102 +79,150 @@ def bracket_order(size: int) -> list[int]:
     return order
 
 
-def seed_order(candidates: Sequence[T], judge: _CountingJudge, anchor: T | None,
-               rng: np.random.Generator) -> np.ndarray:
-    """Candidate indices from best to worst seed, by their score against the anchor.
+def seed_points(candidates: Sequence[T], judge: _CountingJudge, anchor: T | None = None) -> list[list[float]]:
+    """Each candidate's seeding score, as the first entry of its list of points.
 
-    Without an explicit anchor candidate 0 is the anchor (scored 0.5 against itself, no call).
-    Ties break in a random order drawn from `rng`.
+    Without an explicit anchor, candidate 0 is the anchor (pivot): the others are judged against
+    it and its own score is the mean of its scores in those N - 1 comparisons. With an anchor
+    (e.g. a greedy rollout outside the group) every candidate is judged against it.
     """
     n = len(candidates)
-    scores = np.array([0.5 if anchor is None and i == 0 else judge(c, candidates[0] if anchor is None else anchor)
-                       for i, c in enumerate(candidates)])
-    tie_break = rng.permutation(n)
-    return np.lexsort((tie_break, -scores))
+    points: list[list[float]] = [[] for _ in range(n)]
+    if anchor is not None:
+        for i, c in enumerate(candidates):
+            points[i].append(judge(c, anchor))
+        return points
+    if n < 2:
+        return points
+    pivot_scores = []
+    for i in range(1, n):
+        score = judge(candidates[i], candidates[0])
+        points[i].append(score)
+        pivot_scores.append(1.0 - score)
+    points[0].append(float(np.mean(pivot_scores)))
+    return points
+
+
+def _mean(points: list[float]) -> float:
+    return float(np.mean(points)) if points else 0.0
+
+
+def _bracket(n: int, seeds: list[int], byes: Byes) -> list[int | None]:
+    """First-round slots (candidate indices; None: an empty slot with byes="top_seeds")."""
+    size = 1
+    while size < n:
+        size *= 2
+    slots = [seeds[pos] if pos < n else None for pos in bracket_order(size)]
+    if byes == "reference":
+        return [c for c in slots if c is not None]
+    if byes == "top_seeds":
+        return slots
+    raise ValueError(f"byes must be 'reference' or 'top_seeds', got {byes!r}")
+
+
+def _play_round(alive: list[int | None], play: Callable[[int, int], bool]) -> tuple[list[int | None], list[int]]:
+    """One round: (who goes on, in bracket order; who was knocked out, in match order)."""
+    advanced: list[int | None] = []
+    winners: list[int | None] = []
+    losers: list[int] = []
+    pairs = len(alive) // 2
+    for k in range(pairs):
+        a, b = alive[2 * k], alive[2 * k + 1]
+        if a is None or b is None:  # an empty slot (top_seeds byes)
+            winners.append(a if b is None else b)
+            continue
+        first_wins = play(a, b)
+        winners.append(a if first_wins else b)
+        losers.append(b if first_wins else a)
+    if len(alive) % 2:  # the odd one out (reference byes): unplayed, listed first next round
+        advanced.append(alive[-1])
+    return advanced + winners, losers
 
 
 def single_elimination(candidates: Sequence[T], judge: Judge, anchor: T | None = None,
-                       rng: np.random.Generator | int | None = 0) -> Ranking:
-    """Seeded single-elimination bracket with byes for the top seeds.
-
-    Ranks: champion, final loser, then the losers of each earlier round, ties within a round
-    broken by mean match points (then by seed). A match score of exactly 0.5 goes to the better seed.
-    """
+                       byes: Byes = "reference") -> Ranking:
+    """Seeded single-elimination bracket, ranked champion first, then the final's loser, then
+    the losers of each earlier round (by mean points, then match order)."""
     n = len(candidates)
-    if n == 0:
-        return Ranking(np.zeros(0, dtype=np.int64), np.zeros(0), 0)
     counted = _CountingJudge(judge)
-    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-    seeds = seed_order(candidates, counted, anchor, rng)
-    size = 1 << max(0, math.ceil(math.log2(n)))
-    alive = [int(seeds[pos]) if pos < n else None for pos in bracket_order(size)]  # None: a bye
-    seed_rank = np.empty(n, dtype=np.int64)
-    seed_rank[seeds] = np.arange(n)
-    points_sum, matches = np.zeros(n), np.zeros(n)
-    out_round = np.full(n, np.iinfo(np.int64).max)  # champion never goes out
-    round_no = 0
+    points = seed_points(candidates, counted, anchor)
+    seeds = sorted(range(n), key=lambda i: -_mean(points[i]))  # stable: ties by index
+
+    def play(a: int, b: int) -> bool:
+        score = counted(candidates[a], candidates[b])
+        points[a].append(score)
+        points[b].append(1.0 - score)
+        return score >= 1.0 - score
+
+    alive = _bracket(n, seeds, byes)
+    knocked_out: list[list[int]] = []
     while len(alive) > 1:
-        winners = []
-        for a, b in zip(alive[::2], alive[1::2], strict=True):
-            if a is None or b is None:
-                winners.append(a if b is None else b)
-                continue
-            score = counted(candidates[a], candidates[b])
-            points_sum[[a, b]] += (score, 1.0 - score)
-            matches[[a, b]] += 1
-            a_wins = score > 0.5 or (score == 0.5 and seed_rank[a] < seed_rank[b])
-            winner, loser = (a, b) if a_wins else (b, a)
-            out_round[loser] = round_no
-            winners.append(winner)
-        alive, round_no = winners, round_no + 1
-    points = np.divide(points_sum, matches, out=np.zeros(n), where=matches > 0)
-    order = np.lexsort((seed_rank, -points, -out_round))
+        alive, losers = _play_round(alive, play)
+        if losers:
+            knocked_out.append(losers)
+    order = [c for c in alive if c is not None]
+    for losers in reversed(knocked_out):
+        order += sorted(losers, key=lambda i: -_mean(points[i]))  # stable: ties by match order
     ranks = np.empty(n, dtype=np.int64)
     ranks[order] = np.arange(n)
-    return Ranking(ranks, points, counted.calls)
+    return Ranking(ranks, np.array([_mean(p) for p in points]), counted.calls)
 
 
-def round_robin(candidates: Sequence[T], judge: Judge) -> Ranking:
-    """Every pair judged once; ranked by mean points, ties by candidate order."""
+def round_robin(candidates: Sequence[T], judge: Judge, scoring: Scoring = "wins") -> Ranking:
+    """Every pair judged once.
+
+    scoring="wins" (reference): 1 per won match, 0.5 each for a tie, equal wins share the best
+    of their places ("min" ranks). scoring="points": by mean judged score, ties by candidate order.
+    """
     n = len(candidates)
     counted = _CountingJudge(judge)
-    points_sum = np.zeros(n)
+    points_sum, wins = np.zeros(n), np.zeros(n)
     for i in range(n):
         for j in range(i + 1, n):
             score = counted(candidates[i], candidates[j])
             points_sum[[i, j]] += (score, 1.0 - score)
+            wins[[i, j]] += (1.0, 0.0) if score > 0.5 else (0.0, 1.0) if score < 0.5 else (0.5, 0.5)
     points = points_sum / max(n - 1, 1)
-    order = np.lexsort((np.arange(n), -points))
-    ranks = np.empty(n, dtype=np.int64)
-    ranks[order] = np.arange(n)
+    if scoring == "wins":
+        ranks = np.array([int(np.sum(wins > w)) for w in wins], dtype=np.int64)  # "min" ranks, 0-based
+    elif scoring == "points":
+        order = np.lexsort((np.arange(n), -points))
+        ranks = np.empty(n, dtype=np.int64)
+        ranks[order] = np.arange(n)
+    else:
+        raise ValueError(f"scoring must be 'wins' or 'points', got {scoring!r}")
     return Ranking(ranks, points, counted.calls)
 
 
 def rank_rewards(ranks: np.ndarray) -> np.ndarray:
-    """r = 1 - rank / (N - 1): 1 for the best, 0 for the worst (a lone candidate gets 1)."""
+    """r = 1 - rank / max rank: 1 for the best, 0 for the worst; all 0 when every rank is equal
+    (with distinct ranks this is 1 - rank / (N - 1))."""
     ranks = np.asarray(ranks, dtype=np.float64)
-    return 1.0 - ranks / max(len(ranks) - 1, 1)
+    top = float(ranks.max(initial=0.0))
+    return 1.0 - ranks / top if top > 0 else np.zeros(len(ranks))
 
 
-def tournament(rows: StepRows, judge: Judge[int], mode: Mode = "single_elimination", seed: int = 0,
-               eps: float = 1e-6, ddof: int = 1) -> np.ndarray:
+def tournament(rows: StepRows, judge: Judge[int], mode: Mode = "single_elimination", eps: float = 1e-6,
+               ddof: int = 1, byes: Byes = "reference", scoring: Scoring = "wins",
+               invalid_penalty: float = 0.0) -> np.ndarray:
     """Tournament advantage of every step row, ranking each group's trajectories.
 
     The judge receives trajectory indices (rows.traj ids), so it can look the trajectories up in
     whatever form it needs. The group's first trajectory is the seeding anchor (put a greedy
-    rollout first to use it as the anchor). A = (r - mean_g r) / (std_g r + eps).
+    rollout first to use it as the anchor). A = (r - mean_g r) / (std_g r + eps), minus the
+    invalid-action penalty on the invalid step's own row.
     """
     if len(rows) == 0:
         return np.zeros(0)
-    rng = np.random.default_rng(seed)
     per_traj = np.zeros(rows.n_trajectories)
     for g in range(rows.n_groups):
         members = np.flatnonzero(rows.traj_group == g).tolist()
         if mode == "single_elimination":
-            ranking = single_elimination(members, judge, None, rng)
+            ranking = single_elimination(members, judge, None, byes)
         elif mode == "round_robin":
-            ranking = round_robin(members, judge)
+            ranking = round_robin(members, judge, scoring)
         else:
             raise ValueError(f"mode must be 'single_elimination' or 'round_robin', got {mode!r}")
         per_traj[members] = rank_rewards(ranking.ranks)
-    return standardize(per_traj, rows.traj_group, rows.n_groups, eps=eps, ddof=ddof, singleton="zero")[rows.traj]
+    advantages = standardize(per_traj, rows.traj_group, rows.n_groups, eps=eps, ddof=ddof, singleton="zero")
+    return advantages[rows.traj] + penalty_of(rows.valid, invalid_penalty) if invalid_penalty else advantages[rows.traj]

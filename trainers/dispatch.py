@@ -6,11 +6,12 @@ reward and log-prob, compute advantages, then a few epochs of full-batch PPO-cli
 (trainers.losses.clipped_policy_loss, clip range [0.8, 1.28]) with an entropy bonus on every
 vehicle's distribution that step.
 
-Advantages (arXiv 2507.15351):
+Advantages (arXiv 2507.15351), all from `turnrl.credit`, defaults as the reference (RS2002/OSPO):
 - `ospo`: one-step group-relative reward over the vehicles matched at the same minute
-  (turnrl.credit.ospo.ospo_arrays), with the optional fairness term;
-- `grpo`: rewards normalised over the batch, then each vehicle's discounted reward-to-go over
-  its later matches (turnrl.credit.gae.discounted_returns, gamma 0.99);
+  (population std), minus the fairness term shared by that minute's vehicles: the change in the
+  std of the fleet's cumulative rewards, weight 1 (`fairness`, `fairness_rule`);
+- `grpo`: rewards normalised over the batch (population std), then each vehicle's reward-to-go
+  discounted by gamma ** (minutes to its next match) (credit.ospo.normalized_reward_to_go, gamma 0.99);
 - `critic`: PPO with a learned value of the matched pair (same MLP shape) as the baseline of the
   raw discounted reward-to-go, advantages normalised over the batch.
 """
@@ -25,7 +26,7 @@ from torch import nn
 
 from turnrl.agents.dispatch import DispatchPolicy, PairScorer, grouped_log_softmax
 from turnrl.credit.gae import discounted_returns
-from turnrl.credit.ospo import ospo_arrays
+from turnrl.credit.ospo import normalized_reward_to_go, ospo_arrays
 from turnrl.trainers.losses import clipped_policy_loss
 
 ADVANTAGES = ("ospo", "grpo", "critic")
@@ -36,7 +37,8 @@ class DispatchTrainConfig:
     """Defaults are the paper's (PPO-clip [0.8, 1.28], entropy 0.05, grad clip 1, Adam 1e-5)."""
 
     advantage: str = "ospo"
-    fairness: float = 0.0
+    fairness: float = 1.0  # OSPO's fairness weight (reference 1; 0: off)
+    fairness_rule: str = "shared"  # "shared" (reference) or "per_agent" (see credit/ospo.py)
     gamma: float = 0.99
     lr: float = 1e-5
     critic_lr: float = 1e-4
@@ -98,12 +100,6 @@ def collect_episode(core, policy: DispatchPolicy, seed: int) -> EpisodeBatch:
                         np.asarray(times, int), np.asarray(vehicles, int), core.sim.metrics())
 
 
-def grpo_advantages(rewards: np.ndarray, vehicles: np.ndarray, times: np.ndarray, gamma: float) -> np.ndarray:
-    """Batch-normalised rewards, then each vehicle's discounted reward-to-go."""
-    normalised = (rewards - rewards.mean()) / (rewards.std() + 1e-8)
-    return discounted_returns(normalised, vehicles, times, gamma)
-
-
 class DispatchTrainer:
     """PPO-clip on the dispatch policy with the advantage named in the config."""
 
@@ -123,9 +119,9 @@ class DispatchTrainer:
             return np.zeros(0)
         if cfg.advantage == "ospo":
             return ospo_arrays(batch.times, batch.rewards, batch.vehicles, fairness=cfg.fairness,
-                               n_agents=self.core.config.n_vehicles)
+                               n_agents=self.core.config.n_vehicles, fairness_rule=cfg.fairness_rule)
         if cfg.advantage == "grpo":
-            return grpo_advantages(batch.rewards, batch.vehicles, batch.times, cfg.gamma)
+            return normalized_reward_to_go(batch.times, batch.rewards, batch.vehicles, cfg.gamma)
         returns = discounted_returns(batch.rewards, batch.vehicles, batch.times, cfg.gamma)
         with torch.no_grad():
             values = self.critic(torch.as_tensor(batch.features[batch.chosen])).numpy()

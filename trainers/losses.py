@@ -13,11 +13,17 @@ from dataclasses import dataclass
 import torch
 
 
-def kl_penalty(logp: torch.Tensor, ref_logp: torch.Tensor, estimator: str = "k3") -> torch.Tensor:
+K3_CLAMP = 10.0  # verl's low_var_kl clamps the per-token k3 value to [-10, 10]
+
+
+def kl_penalty(logp: torch.Tensor, ref_logp: torch.Tensor, estimator: str = "k3",
+               k3_clamp: float | None = K3_CLAMP) -> torch.Tensor:
     """Per-token estimate of KL(pi || ref) from samples of pi (Schulman's k1/k2/k3).
 
     k1 = log pi - log ref is unbiased but high-variance and can be negative; k3 = r - 1 - log r
     with r = ref/pi is unbiased, never negative and low-variance; k2 = (log r)^2 / 2 is biased.
+    k3 is clamped to [-k3_clamp, k3_clamp] as verl does (log-ratio 5: e^5 - 6 = 142.4 -> 10), so
+    one token far from the reference cannot dominate the loss; k3_clamp=None leaves it unclamped.
     """
     log_ratio = ref_logp - logp
     if estimator == "k1":
@@ -25,8 +31,9 @@ def kl_penalty(logp: torch.Tensor, ref_logp: torch.Tensor, estimator: str = "k3"
     if estimator == "k2":
         return 0.5 * log_ratio.square()
     if estimator == "k3":
-        log_ratio = log_ratio.clamp(-20.0, 20.0)  # exp overflow guard; far outside any useful range
-        return torch.exp(log_ratio) - 1.0 - log_ratio
+        log_ratio = log_ratio.clamp(-20.0, 20.0)  # exp overflow guard (verl does the same)
+        k3 = torch.exp(log_ratio) - 1.0 - log_ratio
+        return k3 if k3_clamp is None else k3.clamp(-k3_clamp, k3_clamp)
     raise ValueError(f"unknown KL estimator {estimator!r}; use k1, k2 or k3")
 
 

@@ -80,7 +80,7 @@ def test_bad_parameters_raise_clear_errors(rows_of):
         salt(rows, base=np.zeros(5))
     with pytest.raises(ValueError, match="similarity threshold"):
         compute_advantages("gigpo", rows, threshold=1.5)
-    with pytest.raises(ValueError, match="penalty coef"):
+    with pytest.raises(ValueError, match="coefficient >= 0"):
         compute_advantages("grpo", rows, invalid_penalty=-1.0)
     with pytest.raises(TypeError):
         compute_advantages("grpo", rows, gamma_typo=0.9)
@@ -100,7 +100,7 @@ def test_ospo_checks_inputs():
         ospo_arrays(np.array([0, 1]), np.array([1.0]))
     with pytest.raises(ValueError, match="out of range"):
         ospo_arrays(np.array([0, 0]), np.array([1.0, 2.0]), agent_ids=np.array([0, 5]), fairness=1.0, n_agents=2)
-    assert ospo_arrays(np.array([3]), np.array([7.0])).tolist() == [0.0]  # alone at its time step
+    assert ospo_arrays(np.array([3]), np.array([7.0]), fairness=0).tolist() == [0.0]  # alone at its time step
 
 
 def test_judge_exceptions_propagate_and_single_candidate_needs_no_calls():

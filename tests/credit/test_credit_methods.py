@@ -133,11 +133,14 @@ def test_salt_graph_exposes_merged_edges(rows_of):
 def test_gdpo_normalises_each_component_then_the_batch(rows_of):
     combos = [{"a": 1, "b": 1}, {"a": 1, "b": 0}, {"a": 0, "b": 1}, {"a": 0, "b": 0}]
     rows = rows_of([("g", [("s", "x", sum(c.values()), True, None, c)]) for c in combos])
-    # each component +-0.5 / (std + 1e-4) -> pre = [2k, 0, 0, -2k]; batch std = 2k sqrt(2/3)
-    np.testing.assert_allclose(gdpo(rows), [math.sqrt(1.5), 0, 0, -math.sqrt(1.5)], rtol=1e-6)
+    # each component +-0.5 / (std + 1e-4), k = 0.5 / (sqrt(1/3) + 1e-4) -> pre = [2k, 0, 0, -2k];
+    # batch std = 2k sqrt(2/3), batch normalisation (TRL) divides by std + 1e-4
+    k = 0.5 / (S3 + 1e-4)
+    top = 2 * k / (2 * k * math.sqrt(2 / 3) + 1e-4)
+    np.testing.assert_allclose(gdpo(rows), [top, 0, 0, -top], rtol=1e-9)
     # weights: a counts 3x -> pre = k[4, 2, -2, -4], batch std = k sqrt(40/3)
-    np.testing.assert_allclose(gdpo(rows, weights={"a": 3.0}), np.array([4, 2, -2, -4]) / math.sqrt(40 / 3),
-                               rtol=1e-6)
+    np.testing.assert_allclose(gdpo(rows, weights={"a": 3.0}),
+                               k * np.array([4, 2, -2, -4]) / (k * math.sqrt(40 / 3) + 1e-4), rtol=1e-9)
     with pytest.raises(ValueError, match="unknown reward components"):
         gdpo(rows, components=["c"])
 
@@ -176,19 +179,27 @@ def test_judge_must_return_a_score_in_unit_interval(bad):
 
 def test_ospo_one_step_groups_and_fairness():
     time_ids, rewards = np.array([0, 0, 0, 1, 1]), np.array([1.0, 2.0, 3.0, 5.0, 5.0])
-    np.testing.assert_allclose(ospo_arrays(time_ids, rewards), [-1 / (1 + 1e-8), 0, 1 / (1 + 1e-8), 0, 0])
+    # population std (ddof 0) of [1, 2, 3] is sqrt(2/3): advantages -+1 / sqrt(2/3) = -+1.2247
+    plain = ospo_arrays(time_ids, rewards, fairness=0)
+    np.testing.assert_allclose(plain, [-1 / (math.sqrt(2 / 3) + 1e-8), 0, 1 / (math.sqrt(2 / 3) + 1e-8), 0, 0])
     agents = np.array([0, 1, 2, 0, 1])
-    fair = ospo_arrays(time_ids, rewards, agent_ids=agents, fairness=1.0, n_agents=3)
-    # delta = std of the fleet's cumulative rewards with only this agent's reward added, minus before
+    # shared (reference): fleet of 3 goes [0,0,0] -> [1,2,3] (std sqrt(2/3)) -> [6,7,3] (std sqrt(26/9))
+    fair = ospo_arrays(time_ids, rewards, agent_ids=agents, n_agents=3)
+    shared = [math.sqrt(2 / 3)] * 3 + [math.sqrt(26 / 9) - math.sqrt(2 / 3)] * 2
+    np.testing.assert_allclose(fair, plain - np.array(shared))
+    # per_agent (turnrl's earlier rule): the change this agent's reward alone would make
+    per_agent = ospo_arrays(time_ids, rewards, agent_ids=agents, n_agents=3, fairness_rule="per_agent")
     before = [np.zeros(3)] * 3 + [np.array([1.0, 2.0, 3.0])] * 2
     deltas = []
     for c, a, r in zip(before, agents, rewards, strict=True):
         after = c.copy()
         after[a] += r
         deltas.append(after.std() - c.std())
-    np.testing.assert_allclose(fair, ospo_arrays(time_ids, rewards) - np.array(deltas))
+    np.testing.assert_allclose(per_agent, plain - np.array(deltas))
     with pytest.raises(ValueError, match="agent_ids"):
-        ospo_arrays(time_ids, rewards, fairness=1.0)
+        ospo_arrays(time_ids, rewards)  # fairness is on by default, as in the reference
+    with pytest.raises(ValueError, match="fairness_rule"):
+        ospo_arrays(time_ids, rewards, agent_ids=agents, fairness_rule="each")
 
 
 def test_gae_and_discounted_returns():

@@ -9,14 +9,13 @@ import pytest
 import torch
 
 from turnrl.agents.dispatch import PairScorer, grouped_log_softmax, match
-from turnrl.credit.ospo import ospo_arrays
+from turnrl.credit.ospo import normalized_reward_to_go, ospo_arrays
 from turnrl.envs.rideshare.offers import RideShareCore
 from turnrl.envs.rideshare.sim import RideConfig
 from turnrl.trainers.dispatch import (
     DispatchTrainConfig,
     DispatchTrainer,
     collect_episode,
-    grpo_advantages,
 )
 
 
@@ -59,11 +58,14 @@ def test_hungarian_matches_brute_force_and_uses_no_order_columns():
     assert match(np.array([-5.0]), np.array([-0.1]), np.array([7]), np.array([3])) == []
 
 
-def test_grpo_advantage_is_discounted_normalised_reward_to_go():
+def test_grpo_advantage_is_normalised_reward_to_go_discounted_per_minute():
+    # RS2002/OSPO GRPO: z = (r - mean) / np.std; vehicle 0 matched at minutes 0 and 2, so its
+    # first match gets z0 + gamma^2 z1 (the reference's gamma ** delta_t), not z0 + gamma z1
     rewards, vehicles, times = np.array([1.0, 3.0, 2.0]), np.array([0, 0, 1]), np.array([0, 2, 1])
     z = (rewards - 2.0) / rewards.std()
-    got = grpo_advantages(rewards, vehicles, times, gamma=0.5)
-    assert got == pytest.approx([z[0] + 0.5 * z[1], z[1], z[2]], abs=1e-6)
+    got = normalized_reward_to_go(times, rewards, vehicles, gamma=0.5)
+    assert got == pytest.approx([z[0] + 0.25 * z[1], z[1], z[2]], abs=1e-6)
+    assert got[0] == pytest.approx(-1.2247449 + 0.25 * 1.2247449, abs=1e-6)
 
 
 @pytest.fixture(scope="module")
@@ -75,10 +77,22 @@ def test_ospo_advantages_are_one_step_groups(small_core):
     trainer = DispatchTrainer(small_core, DispatchTrainConfig(advantage="ospo"))
     batch = collect_episode(small_core, trainer.policy, seed=3)
     adv = trainer.advantages(batch)
-    assert len(batch) > 10 and adv == pytest.approx(ospo_arrays(batch.times, batch.rewards))
+    plain = ospo_arrays(batch.times, batch.rewards, fairness=0)
+    assert len(batch) > 10
     for t in np.unique(batch.times):
-        if (batch.times == t).sum() > 1:
-            assert adv[batch.times == t].mean() == pytest.approx(0.0, abs=1e-6)
+        now = batch.times == t
+        if now.sum() > 1:
+            assert plain[now].mean() == pytest.approx(0.0, abs=1e-6)
+        # the reference's fairness term: one value per minute, the change in the fleet's std (ddof 0)
+        shift = plain[now] - adv[now]
+        assert shift == pytest.approx(np.full(now.sum(), shift[0]), abs=1e-9)
+    cumulative, fleet = np.zeros(small_core.config.n_vehicles), []
+    for t in np.unique(batch.times):
+        before = cumulative.std()
+        np.add.at(cumulative, batch.vehicles[batch.times == t], batch.rewards[batch.times == t])
+        fleet.append(cumulative.std() - before)
+    shifts = [(plain - adv)[batch.times == t][0] for t in np.unique(batch.times)]
+    assert shifts == pytest.approx(fleet, abs=1e-9)
 
 
 def test_ppo_update_moves_probability_towards_positive_advantage(small_core):

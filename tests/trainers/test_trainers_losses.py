@@ -32,6 +32,15 @@ def test_unknown_kl_estimator_is_a_clear_error():
         kl_penalty(torch.zeros(1), torch.zeros(1), "k4")
 
 
+def test_k3_is_clamped_to_ten_as_verl():
+    # log(ref/pi) = 5: k3 = e^5 - 1 - 5 = 142.41 unclamped; verl's low_var_kl clamps it to 10
+    logp, ref = torch.tensor([0.0, 0.0, 0.0]), torch.tensor([5.0, 1.0, -3.0])
+    assert kl_penalty(logp, ref, "k3", k3_clamp=None)[0].item() == pytest.approx(142.4132, rel=1e-5)
+    got = kl_penalty(logp, ref, "k3")
+    # e^1 - 2 = 0.71828 and e^-3 + 2 = 2.04979 are inside the clamp and unchanged
+    assert got.tolist() == pytest.approx([10.0, 0.718282, 2.049787], rel=1e-5)
+
+
 def test_clip_higher_bounds_differ_and_clipped_tokens_get_no_gradient():
     old = torch.zeros(4)
     logp = torch.tensor([math.log(1.5), math.log(1.25), math.log(0.7), math.log(0.9)], requires_grad=True)
