@@ -31,8 +31,14 @@ def register_agent(kind: str, factory: str | Callable[..., Agent]) -> None:
     AGENT_FACTORIES[kind] = factory  # type: ignore[assignment]
 
 
-def make_agent(spec: str, **kwargs: Any) -> Agent:
+def split_spec(spec: str) -> tuple[str, str | None]:
+    """`kind:argument` -> (kind, argument or None): how every agent or model spec is read (eval, serve)."""
     kind, _, argument = spec.partition(":")
+    return kind, argument or None
+
+
+def make_agent(spec: str, **kwargs: Any) -> Agent:
+    kind, argument = split_spec(spec)
     factory = AGENT_FACTORIES.get(kind)
     if factory is None:
         raise ValueError(f"unknown agent {spec!r}; known kinds: {sorted(AGENT_FACTORIES)}")
@@ -46,7 +52,7 @@ def make_agent(spec: str, **kwargs: Any) -> Agent:
             extra = AGENT_EXTRAS.get(kind)
             hint = f": pip install 'turnrl[{extra}]'" if extra else ""
             raise ImportError(f"the {kind!r} agent needs {e.name!r}, which is not installed{hint}") from e
-    return factory(argument or None, **kwargs)
+    return factory(argument, **kwargs)
 
 
 def _random(argument: str | None, seed: int | None = 0, **_: Any) -> Agent:

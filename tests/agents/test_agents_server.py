@@ -1,6 +1,7 @@
 """The OpenAI-compatible client against a real `turnrl serve` process running the tiny model."""
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -26,7 +27,7 @@ def _free_port() -> int:
 
 def _start_server(model_dir: Path) -> tuple[subprocess.Popen, str]:
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "turnrl", "serve", "--model", str(model_dir), "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "turnrl", "serve", "--model", f"hf:{model_dir}", "--port", str(port),
                              "--device", "cpu"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -101,10 +102,10 @@ def test_client_gets_exact_ids_and_raw_logprobs_over_http(app_url, tiny_dir):
         np.testing.assert_allclose(o.response_logprobs, r, atol=1e-4)
 
     bad = httpx.post(f"{url}/chat/completions", json={"messages": [], "max_tokens": 4})
-    assert bad.status_code == 422
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "messages"
     wrong = httpx.post(f"{url}/chat/completions", json={"model": "other", "messages": [{"role": "user",
                                                                                           "content": "hi"}]})
-    assert wrong.status_code == 404
+    assert wrong.status_code == 404 and wrong.json()["error"]["code"] == "model_not_found"
     with OpenAIPolicy(url, model="other", max_retries=0) as policy, pytest.raises(PolicyServerError, match="404"):
         policy.act(_inputs(1))
 
@@ -159,3 +160,45 @@ def test_batcher_returns_each_request_its_own_generations(tiny_policy):
     with pytest.raises(ValueError, match="empty prompt"):
         batcher.submit([[]], greedy)
     assert batcher.submit([prompts[0]], greedy)[0].response_ids == expected[0]  # still serving after a failure
+
+
+def test_served_model_is_named_as_eval_names_it(server, tiny_dir):
+    _, url = server  # started as `turnrl serve --model hf:<dir>`
+    assert httpx.get(f"{url}/models").json()["data"][0]["id"] == f"hf:{tiny_dir}"
+
+
+def _rss(proc: subprocess.Popen) -> int:
+    import psutil
+
+    return psutil.Process(proc.pid).memory_info().rss
+
+
+def test_huge_body_is_refused_quickly_with_bounded_memory(server):
+    proc, url = server
+    httpx.post(f"{url}/chat/completions", json={"messages": [{"role": "user", "content": "hi"}], "max_tokens": 2})
+    before = _rss(proc)
+    body = b'{"messages": [{"role": "user", "content": "' + b"x" * (50 << 20) + b'"}]}'
+    start = time.monotonic()
+    declared = httpx.post(f"{url}/chat/completions", content=body, headers={"content-type": "application/json"},
+                          timeout=30)
+    took = time.monotonic() - start
+
+    def pieces():  # no Content-Length: the server must count the bytes itself
+        for i in range(0, len(body), 1 << 20):
+            yield body[i:i + (1 << 20)]
+
+    chunked = httpx.post(f"{url}/chat/completions", content=pieces(), headers={"content-type": "application/json"},
+                         timeout=30)
+    grown = _rss(proc) - before
+    for r in (declared, chunked):
+        assert r.status_code == 413 and r.json()["error"]["code"] == "request_too_large"
+    assert took < 5, f"a 50 MB body took {took:.1f}s to refuse"
+    assert grown < 32 << 20, f"the server grew by {grown >> 20} MiB reading a refused body"
+    ok = httpx.post(f"{url}/chat/completions", json={"messages": [{"role": "user", "content": "hi"}], "max_tokens": 2})
+    assert ok.status_code == 200
+
+
+def test_non_loopback_bind_without_key_is_refused_by_the_cli():
+    run = subprocess.run([sys.executable, "-m", "turnrl", "serve", "--model", "hf:tiny", "--host", "0.0.0.0"],
+                         capture_output=True, text=True, timeout=60, env={**os.environ, "TURNRL_API_KEY": ""})
+    assert run.returncode == 2 and "--insecure-bind" in run.stderr and "TURNRL_API_KEY" in run.stderr
