@@ -15,7 +15,7 @@ from turnrl.io import append_trajectories
 from turnrl.types import Step, Trajectory
 
 INVALID_POLICIES = ("penalize", "feedback", "terminate")
-DEFAULT_PENALTY = -0.1  # "penalize" without an amount
+DEFAULT_PENALTY = 0.1  # "penalize" without an amount; subtracted, as credit/penalties.py (verl-agent)
 
 
 class InvalidActionPolicy(gym.Wrapper):
@@ -23,10 +23,12 @@ class InvalidActionPolicy(gym.Wrapper):
 
     - "feedback": the episode continues and the observation starts with the error, so the agent
       can correct itself; no reward change.
-    - "penalize": as "feedback", plus `penalty` added to the reward (and recorded as the
-      `invalid_penalty` reward component, for multi-reward credit); default -0.1.
+    - "penalize": as "feedback", plus `penalty` (a coefficient >= 0, default 0.1) SUBTRACTED from
+      the reward (and -penalty recorded as the `invalid_penalty` reward component, for
+      multi-reward credit): the same sign and amount as `credit`'s `invalid_penalty`; use one
+      of the two, not both.
     - "terminate": the episode ends (terminated, `end_reason` "invalid action: ..."), with
-      `penalty` (default 0) added to that last reward.
+      `penalty` (default 0) subtracted from that last reward.
     """
 
     def __init__(self, env: gym.Env, policy: str = "feedback", penalty: float | None = None):
@@ -37,6 +39,9 @@ class InvalidActionPolicy(gym.Wrapper):
             raise ValueError("policy 'feedback' never changes the reward; use 'penalize' for a penalty")
         default = DEFAULT_PENALTY if policy == "penalize" else 0.0
         self.policy, self.penalty = policy, float(default if penalty is None else penalty)
+        if not self.penalty >= 0 or self.penalty == float("inf"):
+            raise ValueError(f"penalty is a coefficient >= 0 subtracted from the reward (default {DEFAULT_PENALTY}), "
+                             f"got {penalty!r}")
 
     def step(self, action: str):
         obs, reward, terminated, truncated, info = self.env.step(action)
@@ -47,8 +52,8 @@ class InvalidActionPolicy(gym.Wrapper):
         if not obs.startswith("Invalid action"):
             obs = f"Invalid action: {reason}.\n\n{obs}"
         if self.penalty:
-            reward = float(reward) + self.penalty
-            info["reward_components"] = {**info.get("reward_components", {}), "invalid_penalty": self.penalty}
+            reward = float(reward) - self.penalty
+            info["reward_components"] = {**info.get("reward_components", {}), "invalid_penalty": -self.penalty}
         if self.policy == "terminate":
             terminated = True
             info["end_reason"] = f"invalid action: {reason}"

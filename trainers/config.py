@@ -62,7 +62,7 @@ class TrainConfig(YamlConfig):
     # ---- credit ----
     credit: str = "grpo"
     credit_params: dict[str, Any] = field(default_factory=dict)
-    invalid_penalty: float = 0.0  # added to the reward of every invalid step before credit
+    invalid_penalty: float = 0.0  # coef >= 0 subtracted on the invalid step's row, every credit method (ref. 0.1)
     dynamic_sampling: bool = False  # drop groups whose advantages are all zero
 
     # ---- optimisation ----

@@ -182,9 +182,11 @@ class Trainer:
     def credit(self, trajectories: list[Trajectory]) -> np.ndarray:
         c = self.config
         params = dict(c.credit_params)
-        if c.invalid_penalty and "invalid_penalty" in inspect.signature(get_method(c.credit)).parameters:
-            params.setdefault("invalid_penalty", c.invalid_penalty)
-        return compute_advantages(c.credit, to_rows(trajectories), **params)
+        penalty = params.pop("invalid_penalty", c.invalid_penalty)  # every method takes it (credit/penalties.py)
+        if c.invalid_penalty and penalty != c.invalid_penalty:
+            raise ValueError(f"invalid_penalty is {c.invalid_penalty} in the config but {penalty} in credit_params; "
+                             "set it once")
+        return compute_advantages(c.credit, to_rows(trajectories), invalid_penalty=penalty, **params)
 
     @torch.no_grad()
     def _response_logprobs(self, model: torch.nn.Module, rows: list[TokenRow]) -> list[list[float]]:

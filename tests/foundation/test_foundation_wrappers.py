@@ -19,7 +19,7 @@ def test_feedback_keeps_reward_and_puts_the_error_first(toy_env_id):
 
 
 def test_penalize_adds_the_penalty_as_a_component(toy_env_id):
-    env = InvalidActionPolicy(make_env(toy_env_id), "penalize", penalty=-0.5)
+    env = InvalidActionPolicy(make_env(toy_env_id), "penalize", penalty=0.5)  # a coefficient, subtracted
     env.reset(seed=0)
     _, reward, terminated, _, info = env.step("fly")
     assert reward == -0.5 and not terminated and info["reward_components"]["invalid_penalty"] == -0.5
@@ -39,7 +39,9 @@ def test_invalid_policy_arguments_are_checked(toy_env_id):
     with pytest.raises(ValueError, match="unknown invalid-action policy"):
         InvalidActionPolicy(make_env(toy_env_id), "ignore")
     with pytest.raises(ValueError, match="never changes the reward"):
-        InvalidActionPolicy(make_env(toy_env_id), "feedback", penalty=-1)
+        InvalidActionPolicy(make_env(toy_env_id), "feedback", penalty=1)
+    with pytest.raises(ValueError, match="coefficient >= 0"):
+        InvalidActionPolicy(make_env(toy_env_id), "penalize", penalty=-0.1)
 
 
 def test_step_limit_truncates_with_end_reason_and_resets(toy_env_id):
