@@ -5,7 +5,9 @@ the page (`back to search`, `next >`, `< prev`, a product id, an option value, `
 `features`, `reviews`, `buy now`). `click[buy now]` ends the episode with the purchase reward in
 [0, 1]; `won` means reward 1.0. Episodes are truncated after `max_steps` actions (15, as in
 the GiGPO setup), invalid ones included. `win_reward` replaces the reward of a perfect purchase
-(GiGPO uses 10); `info["score"]` keeps the raw score either way.
+(GiGPO uses 10); `info["score"]` keeps the raw score either way. `option_rule` ("reference",
+the default, or "normalized") says how a synthetic goal's options are matched (see `reward.py`:
+the reference compares purchased values with the goal's (name, value) pairs).
 
 The purchase step's `info["reward_components"]` holds the parts of the score (attribute, option,
 price, type fractions) for multi-reward credit; other steps have none. As in WebShop, a product
@@ -40,7 +42,7 @@ from turnrl.envs.webshop.pages import (
     n_result_pages,
     render,
 )
-from turnrl.envs.webshop.reward import PurchaseReward, purchase_reward
+from turnrl.envs.webshop.reward import PurchaseReward, goal_option_list, purchase_reward
 
 ACTION = re.compile(r"^\s*(search|click)\s*\[(.*)\]\s*$", re.IGNORECASE | re.DOTALL)
 MAX_QUERY_CHARS = 500
@@ -75,7 +77,7 @@ class WebShopEnv(TextEnv):
 
     def __init__(self, data_dir: str | None = None, index_dir: str | None = None, goals: str = "synthetic",
                  split: str = "test", max_steps: int = 15, observation_mode: str = "text",
-                 win_reward: float | None = None, render_mode: str | None = None):
+                 win_reward: float | None = None, option_rule: str = "reference", render_mode: str | None = None):
         super().__init__(render_mode=render_mode)
         if max_steps < 1:
             raise ValueError(f"max_steps must be at least 1, got {max_steps}")
@@ -90,6 +92,8 @@ class WebShopEnv(TextEnv):
             raise ValueError(f"the {goals!r} goals have an empty {split!r} split")
         self.max_steps = max_steps
         self.win_reward = win_reward
+        goal_option_list({}, option_rule)  # validates the rule name
+        self.option_rule = option_rule
         self.goal: Goal | None = None
         self.page = Page("search")
         self.clicks: dict[str, Clickable] = {}
@@ -184,7 +188,8 @@ class WebShopEnv(TextEnv):
         r: PurchaseReward = purchase_reward(
             self.catalog.product(row), float(self.catalog.prices[row]), chosen, self.goal.reward_view(),
             bought_nouns=self.catalog.title_nouns[row],
-            goal_nouns=self.catalog.title_nouns[goal_row] if goal_row is not None else None)
+            goal_nouns=self.catalog.title_nouns[goal_row] if goal_row is not None else None,
+            option_rule=self.option_rule)
         obs, info = self._show(Page("done", row=row, options=self.page.options), {
             "reward_components": r.components(), "score": r.total, "purchased_asin": self.catalog.asins[row],
             "purchased_options": chosen, "query_match": r.query_match, "category_match": r.category_match,

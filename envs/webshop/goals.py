@@ -49,10 +49,13 @@ class Goal:
     product_category: str
     name: str  # the goal product's title
     weight: float
+    kind: str = "synthetic"  # "human" goals list option values only
 
     def reward_view(self) -> dict[str, Any]:
-        """The goal as `reward.purchase_reward` reads it."""
-        return {"attributes": self.attributes, "goal_options": list(self.goal_options.values()),
+        """The goal as `reward.purchase_reward` reads it: options as the reference passes them
+        (a synthetic goal's name -> value dict, a human goal's list of values)."""
+        options = dict(self.goal_options) if self.kind == "synthetic" else list(self.goal_options.values())
+        return {"attributes": self.attributes, "goal_options": options,
                 "price_upper": self.price_upper, "query": self.query,
                 "product_category": self.product_category, "name": self.name}
 
@@ -165,7 +168,7 @@ class GoalSet:
         return Goal(asin=product["asin"], instruction_text=text, attributes=attributes, goal_options=options,
                     price_upper=ceiling, query=product.get("query", ""), category=product.get("category", ""),
                     product_category=product.get("product_category", ""), name=product["Title"],
-                    weight=float(self.weights[i]))
+                    weight=float(self.weights[i]), kind=self.kind)
 
 
 def _option_name(options: dict[str, list[str]], value: str) -> str:

@@ -2,10 +2,24 @@
 
     total = (attributes matched + options matched + price ok) / (|attributes| + |options| + 1) * r_type
 
-Matching uses a fuzzy token-set ratio above 85 (rapidfuzz); options are first reduced to the
-first colour word they contain; r_type compares the nouns (spaCy POS tags NOUN/PROPN) of the
-bought and the goal title. The parts are also returned as named components, so multi-reward
-credit methods can use them separately.
+Matching uses a fuzzy token-set ratio above 85, scored as the reference's `thefuzz` scores it
+(rapidfuzz's ratio on both texts with characters 128-255 dropped, lower-cased, punctuation to
+spaces, then rounded to an integer, so 85.1 is no match); options are first reduced to the first
+colour word they contain; r_type compares the nouns (spaCy POS tags NOUN/PROPN) of the bought and
+the goal title. The parts are also returned as named components, so multi-reward credit methods
+can use them separately.
+
+Goal options (`option_rule`). A synthetic goal names its options as name -> value. The reference
+(princeton-nlp/WebShop, `engine/goal.py` `get_reward`) passes that dict's `.items()` to its option
+matcher, so each goal option is a (name, value) pair: its colour normalisation tests tuple
+membership (only a value that is exactly a colour word is reduced) and the fuzzy ratio compares
+the purchased value with the pair's text ("('color', 'black2070')" -> "color black2070"). A
+purchase with exactly the goal's options color "black2070", size "13" therefore matches size
+(token subset) but not colour: r_option 0.5. "reference" (the default: published WebShop numbers
+are measured with it) follows that; "normalized" compares the goal's values, colour-normalised
+like the purchased ones, which scores that purchase 1.0 (about 6% of random purchases of
+synthetic goals score differently). Human goals list option values only and score the same
+under both rules.
 """
 from __future__ import annotations
 
@@ -18,6 +32,8 @@ from rapidfuzz import fuzz
 from rapidfuzz.utils import default_process
 
 FUZZY_THRESHOLD = 85
+OPTION_RULES = ("reference", "normalized")
+_LATIN1 = {i: None for i in range(128, 256)}  # what thefuzz's force_ascii drops
 NOUN_TAGS = ("NOUN", "PROPN")
 # Checked in this order: the first colour word contained in an option value stands for it.
 COLOURS = (
@@ -66,13 +82,20 @@ def title_nouns(title: str) -> tuple[str, ...]:
     return tuple(title_nouns_many([title])[0])
 
 
-def normalize_colour(value: str) -> str:
+def normalize_colour(value: str | tuple[str, str]) -> str | tuple[str, str]:
+    """The first colour word in `value` (substring of a text; element of a (name, value) pair), else `value`."""
     return next((c for c in COLOURS if c in value), value)
 
 
-def fuzzy_match(a: str, b: str) -> bool:
-    """Token-set ratio above 85 after lower-casing and dropping punctuation (as `thefuzz` does by default)."""
-    return fuzz.token_set_ratio(a, b, processor=default_process) > FUZZY_THRESHOLD
+def fuzzy_score(a: Any, b: Any) -> int:
+    """`thefuzz.fuzz.token_set_ratio(a, b)` with its defaults: texts of `str(x)` without characters
+    128-255, lower case, punctuation as spaces; the ratio rounded to an integer."""
+    a, b = str(a).translate(_LATIN1), str(b).translate(_LATIN1)
+    return int(round(fuzz.token_set_ratio(a, b, processor=default_process)))
+
+
+def fuzzy_match(a: Any, b: Any) -> bool:
+    return fuzzy_score(a, b) > FUZZY_THRESHOLD
 
 
 def count_attribute_matches(product: dict[str, Any], goal_attributes: Iterable[str]) -> int:
@@ -88,9 +111,21 @@ def count_attribute_matches(product: dict[str, Any], goal_attributes: Iterable[s
     return n
 
 
-def count_option_matches(chosen: Iterable[str], goal_options: Iterable[str]) -> int:
+def count_option_matches(chosen: Iterable[str], goal_options: Iterable[str | tuple[str, str]]) -> int:
+    """Goal options (values, or (name, value) pairs as the reference passes synthetic goals')
+    that some chosen value matches, both sides colour-normalised first."""
     chosen = [normalize_colour(c) for c in chosen]
     return sum(any(fuzzy_match(c, normalize_colour(g)) for c in chosen) for g in goal_options)
+
+
+def goal_option_list(goal_options: dict[str, str] | Sequence[str], rule: str = "reference") -> list:
+    """What the option matcher compares against: a dict's (name, value) pairs under the reference
+    rule, its values under "normalized"; a list of values as given (see the module docstring)."""
+    if rule not in OPTION_RULES:
+        raise ValueError(f"option_rule must be one of {OPTION_RULES}, got {rule!r}")
+    if isinstance(goal_options, dict):
+        return list(goal_options.items()) if rule == "reference" else list(goal_options.values())
+    return list(goal_options or [])
 
 
 def type_factor(bought: dict[str, Any], goal: dict[str, Any], bought_nouns: Sequence[str],
@@ -110,18 +145,19 @@ def type_factor(bought: dict[str, Any], goal: dict[str, Any], bought_nouns: Sequ
 
 def purchase_reward(bought: dict[str, Any], price: float, chosen_options: dict[str, str],
                     goal: dict[str, Any], bought_nouns: Sequence[str] | None = None,
-                    goal_nouns: Sequence[str] | None = None) -> PurchaseReward:
+                    goal_nouns: Sequence[str] | None = None, option_rule: str = "reference") -> PurchaseReward:
     """Score buying `bought` at `price` with `chosen_options` for `goal`.
 
-    `goal` holds attributes, goal_options (values), price_upper, query, product_category and
-    name (the goal product's title). Nouns are computed with spaCy unless given (the catalog
-    precomputes them for its titles).
+    `goal` holds attributes, goal_options (name -> value for synthetic goals, a list of values for
+    human ones), price_upper, query, product_category and name (the goal product's title).
+    `option_rule` says how synthetic goal options are matched (module docstring). Nouns are
+    computed with spaCy unless given (the catalog precomputes them for its titles).
     """
     if bought_nouns is None:
         bought_nouns = title_nouns(bought.get("Title", ""))
     if goal_nouns is None:
         goal_nouns = title_nouns(goal.get("name", ""))
-    attributes, options = list(goal.get("attributes") or []), list(goal.get("goal_options") or [])
+    attributes, options = list(goal.get("attributes") or []), goal_option_list(goal.get("goal_options") or [], option_rule)
     n_attr = count_attribute_matches(bought, attributes)
     n_opt = count_option_matches(chosen_options.values(), options)
     price_ok = float(price <= goal.get("price_upper", 1_000_000))

@@ -124,7 +124,7 @@ def test_bad_reset_options_are_clear_errors(make_env):
 
 
 def test_expert_wins_every_test_goal_and_reports_components(make_env):
-    env = make_env()
+    env = make_env(option_rule="normalized")
     lengths = []
     for i in range(env.num_tasks):
         actions, reward, info = play_expert(env, options={"goal_index": i})
@@ -133,6 +133,36 @@ def test_expert_wins_every_test_goal_and_reports_components(make_env):
         assert info["purchased_asin"] == info["goal_asin"]
         lengths.append(len(actions))
     assert env.num_tasks == 500 and max(lengths) <= env.max_steps
+
+
+def test_reference_option_rule_misses_exactly_the_goal_values_that_hold_a_colour_word(make_env):
+    # Under the reference rule (the default) a purchase of exactly the goal's options still misses
+    # an option whose value contains a colour word that is not one of its words ("black2070"): the
+    # purchased value shrinks to "black", the goal's (name, value) pair does not and has no token
+    # "black". Every other value matches its pair: its tokens are a subset of the pair's ("c2-green"
+    # -> "green" is a word of "color c2 green"). The pair's text is Python's str of the tuple, so a
+    # no-break space is spelled "\\xa0" there ("a3-wine\xa0red" -> "red", not a word of "color a3 wine
+    # xa0red"). So the expert's option score is predictable.
+    from rapidfuzz.utils import default_process
+
+    from turnrl.envs.webshop.reward import normalize_colour
+
+    def missed(name: str, value: str) -> bool:
+        colour = normalize_colour(value)
+        pair_text = "".join(ch for ch in str((name, value)) if not 128 <= ord(ch) < 256)
+        return colour != value and colour not in default_process(pair_text).split()
+
+    env = make_env()
+    wins = 0
+    for i in range(env.num_tasks):
+        _, reward, info = play_expert(env, options={"goal_index": i})
+        values = list(env.goal.goal_options.values())
+        n_missed = sum(missed(n, v) for n, v in env.goal.goal_options.items())
+        assert info["purchased_asin"] == info["goal_asin"]
+        assert info["reward_components"]["option"] == pytest.approx(1 - n_missed / len(values) if values else 1.0), i
+        assert info["won"] == (n_missed == 0)
+        wins += info["won"]
+    assert wins < env.num_tasks  # the rules differ on this split (470 of 500 expert purchases score 1.0)
 
 
 def test_task_id_reset_and_step_after_purchase(make_env):

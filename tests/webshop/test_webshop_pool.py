@@ -27,7 +27,7 @@ def expert_group(pool, seed: int) -> list[tuple[list[str], float]]:
 def test_group_reset_is_identical_in_process_and_in_subprocesses(webshop_data):
     from turnrl.envs.pool import make_pool
 
-    kwargs = {"data_dir": str(webshop_data)}
+    kwargs = {"data_dir": str(webshop_data), "option_rule": "normalized"}  # the expert's purchase scores 1.0
     with make_pool("turnrl/WebShop-v0", 2, backend="inprocess", env_kwargs=kwargs) as pool:
         local = expert_group(pool, seed=11)
     with make_pool("turnrl/WebShop-v0", 2, backend="subprocess", env_kwargs=kwargs, step_timeout=60) as pool:

@@ -97,3 +97,43 @@ def test_spacy_nouns_of_a_title():
     nouns = title_nouns("Stainless Steel Water Bottle with Straw Lid")
     assert {"bottle", "water"} <= set(nouns)
     assert "with" not in nouns
+
+
+# --- synthetic goals: options as name -> value (princeton-nlp/WebShop engine/goal.py get_reward) -----------
+SYNTH_GOAL = dict(GOAL, attributes=["machine wash"], goal_options={"color": "black2070", "size": "13"})
+
+
+def test_reference_rule_matches_values_against_the_goals_name_value_pairs():
+    # By hand, the reference's rule: purchased values colour-normalised -> ["black", "13"]; goal pairs
+    # ("color", "black2070") holds no colour word as an element, so it stays a pair whose text is
+    # "color black2070": token set {color, black2070} vs {black} share nothing, ratio("black",
+    # "black2070 color") = 1 - 10/20 -> 50, no match; ("size", "13") -> "size 13" contains every token
+    # of "13" -> 100, a match. n_option = 1 of 2; total = (1 attr + 1 option + 1 price) / (1 + 2 + 1).
+    r = reward(options={"color": "black2070", "size": "13"}, goal=SYNTH_GOAL)
+    assert r.n_option_matched == 1 and r.option == 0.5 and r.total == pytest.approx(3 / 4)
+    fixed = purchase_reward(PRODUCT, 20.0, {"color": "black2070", "size": "13"}, SYNTH_GOAL, bought_nouns=NOUNS,
+                            goal_nouns=NOUNS, option_rule="normalized")
+    assert fixed.n_option_matched == 2 and fixed.option == 1.0 and fixed.total == 1.0
+
+
+def test_reference_rule_reduces_a_pair_whose_value_is_exactly_a_colour_word():
+    # ("color", "black") has "black" as an element, so the pair becomes "black" and matches "black".
+    goal = dict(SYNTH_GOAL, goal_options={"color": "black", "size": "13"})
+    assert reward(options={"color": "black", "size": "13"}, goal=goal).option == 1.0
+    assert count_option_matches(["black"], [("color", "black")]) == 1
+    assert count_option_matches(["black"], [("color", "black2070")]) == 0
+
+
+def test_unknown_option_rule_is_an_error():
+    with pytest.raises(ValueError, match="option_rule"):
+        purchase_reward(PRODUCT, 20.0, {}, SYNTH_GOAL, bought_nouns=NOUNS, goal_nouns=NOUNS, option_rule="fuzzy")
+
+
+def test_fuzzy_ratio_is_rounded_before_the_threshold_as_thefuzz_does():
+    # One token each, so token-set ratio = indel ratio: 23 + 24 letters sharing the 20-letter prefix,
+    # indel distance 3 + 4 = 7, ratio 1 - 7/47 = 85.106 -> rounds to 85, not above 85: no match.
+    from turnrl.envs.webshop.reward import fuzzy_match, fuzzy_score
+
+    a, b = "abcdefghijklmnopqrstuvw", "abcdefghijklmnopqrstxyzq"
+    assert fuzzy_score(a, b) == 85 and not fuzzy_match(a, b)
+    assert fuzzy_score("caf\u00e9 noir", "caf noir") == 100  # thefuzz drops characters 128-255
