@@ -108,6 +108,20 @@ class EnvShard:
         self.last[index] = (obs, info)
         return StepResult(obs, float(reward), bool(terminated), bool(truncated), info)
 
+    def snapshot(self, index: int) -> Any:
+        """A picklable snapshot of env `index` and its wrappers (`turnrl.envs.snapshot`)."""
+        from turnrl.envs.snapshot import snapshot_env
+
+        return snapshot_env(self.envs[index])
+
+    def restore(self, index: int, snapshot: Any) -> tuple[str, dict[str, Any]]:
+        """Puts env `index` into `snapshot`'s state; returns the observation and info shown then."""
+        from turnrl.envs.snapshot import restore_env
+
+        obs, info = restore_env(self.envs[index], snapshot)
+        self.last[index] = (obs, info)
+        return obs, info
+
     def _replace(self, index: int) -> None:
         try:
             self.envs[index].close()
@@ -185,6 +199,31 @@ class EnvPool(ABC):
         """Waits until at least one sent step has answered (at most `timeout` seconds; None:
         no limit) and returns every answer arrived by then, None for the other slots."""
         return self._recv(timeout)
+
+    def snapshot(self, slots: list[int]) -> list[Any]:
+        """Snapshots (`turnrl.envs.snapshot.EnvSnapshot`, picklable) of the envs in `slots`, which
+        must be idle; for envs that declare the capability (`metadata["snapshot"]`)."""
+        return self._snapshot(self._checked_slots(slots))
+
+    def restore(self, snapshots: list[Any], slots: list[int]) -> list[tuple[str, dict[str, Any]]]:
+        """Puts each env of `slots` into the state of its snapshot (taken in any slot, any pool of
+        the same env id); returns the (observation, info) each showed then, as `reset` does."""
+        slots = self._checked_slots(slots)
+        if len(snapshots) != len(slots):
+            raise ValueError(f"restore needs one snapshot per slot ({len(slots)}), got {len(snapshots)}")
+        return self._restore(slots, list(snapshots))
+
+    def _checked_slots(self, slots: list[int]) -> list[int]:
+        slots = list(slots)
+        if len(set(slots)) != len(slots) or any(not 0 <= s < self.num_envs for s in slots):
+            raise ValueError(f"slots must be distinct indices in [0, {self.num_envs}), got {slots}")
+        return slots
+
+    def _snapshot(self, slots: list[int]) -> list[Any]:
+        raise NotImplementedError(f"{type(self).__name__} has no snapshot support")
+
+    def _restore(self, slots: list[int], snapshots: list[Any]) -> list[tuple[str, dict[str, Any]]]:
+        raise NotImplementedError(f"{type(self).__name__} has no snapshot support")
 
     def __enter__(self) -> EnvPool:
         return self

@@ -46,6 +46,14 @@ class InProcessPool(EnvPool):
             results[slot] = shard.step(slot, self._sent.pop(slot))
         return results
 
+    def _snapshot(self, slots: list[int]) -> list[Any]:
+        check_idle(set(self._sent), slots)
+        return [self._shard().snapshot(s) for s in slots]
+
+    def _restore(self, slots: list[int], snapshots: list[Any]) -> list[tuple[str, dict[str, Any]]]:
+        check_idle(set(self._sent), slots)
+        return [self._shard().restore(s, snap) for s, snap in zip(slots, snapshots)]
+
     def _shard(self) -> EnvShard:
         if self.shard is None:
             raise RuntimeError("the pool is closed")

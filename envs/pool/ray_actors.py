@@ -64,6 +64,10 @@ class RayWorker(Worker):
         for local, args in items:
             if op == "reset":
                 self.refs.append(self.actor.reset.remote(local, *args))
+            elif op == "snapshot":
+                self.refs.append(self.actor.snapshot.remote(local))
+            elif op == "restore":
+                self.refs.append(self.actor.restore.remote(local, args))
             else:
                 self.refs.append(self.actor.step_tuple.remote(local, args))
 

@@ -218,6 +218,33 @@ class RemotePool(EnvPool):
             raise errors[0]
         return [answers[s][2] for s in slots]
 
+    def _snapshot(self, slots: list[int]) -> list[Any]:
+        lost = [s for s in slots if s in self._lost]
+        if lost:
+            raise RuntimeError(f"slots {lost} lost their envs ({self._lost[lost[0]]}); nothing to snapshot")
+        return self._call("snapshot", {s: None for s in slots}, slots)
+
+    def _restore(self, slots: list[int], snapshots: list[Any]) -> list[tuple[str, dict[str, Any]]]:
+        answers = self._call("restore", dict(zip(slots, snapshots)), slots)
+        for slot, answer in zip(slots, answers):
+            self._last[slot] = answer
+            self._lost.pop(slot, None)
+        return answers
+
+    def _call(self, op: str, calls: dict[int, Any], slots: list[int]) -> list[Any]:
+        """One blocking call per slot (snapshot, restore); raises the first error."""
+        check_idle(self._busy(), slots)
+        self._submit(op, calls)
+        self._pump(lambda: all(s in self._answers for s in slots))
+        answers = {s: self._answers.pop(s) for s in slots}
+        for slot in slots:
+            _, kind, payload = answers[slot]
+            if kind == "error":
+                raise rebuild_error(*payload)
+            if kind != "ok":
+                raise RuntimeError(f"{op} of slot {slot} failed: {payload}")
+        return [answers[s][2] for s in slots]
+
     def _send(self, actions: list[str | None]) -> list[int]:
         slots = [slot for slot, action in enumerate(actions) if action is not None]
         check_idle(self._busy(), slots)

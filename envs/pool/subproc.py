@@ -79,7 +79,10 @@ def worker_main(conn: Connection, env_id: str, num_envs: int, env_kwargs: dict[s
                 break
             for local, args in items:
                 try:
-                    payload = shard.reset(local, *args) if op == "reset" else tuple(shard.step(local, args))
+                    if op in ("snapshot", "restore"):  # snapshots (turnrl.envs.snapshot)
+                        payload = shard.snapshot(local) if op == "snapshot" else shard.restore(local, args)
+                    else:
+                        payload = shard.reset(local, *args) if op == "reset" else tuple(shard.step(local, args))
                     msg: tuple[str, Any] = ("ok", payload)
                 except Exception as e:  # noqa: BLE001 - a bad reset is the caller's error, raised there
                     msg = ("error", portable_error(e, traceback.format_exc(limit=5)))

@@ -8,7 +8,8 @@ policy), plus the score and move counters `Inform7Data` carries from step to ste
 
 The tracker's objects point into the game (its knowledge base, quests, events); those are
 pickled as references (`persistent_id`) and resolved against the game the restoring env loads,
-so a snapshot holds only the episode's own state. Measured on Treasure Hunter (medium): about
+so a snapshot holds only the episode's own state; the logic atoms are pickled as constructor
+calls, since their cached hashes hold only in the process that made them. Measured on Treasure Hunter (medium): about
 20 KB pickled (the interpreter memory compressed with zlib), under 2 ms to take or restore
 (see tests/snapshots).
 """
@@ -21,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import textworld
+from textworld import logic
 
 from turnrl.envs.textworld import cache
 
@@ -51,12 +53,29 @@ def _game_refs(game: Any) -> dict[Any, Any]:
     return refs
 
 
+def _rebuilt(o: Any) -> Any:
+    """TextWorld's logic atoms cache their hash (`_hash`), and a str hash differs from process to
+    process: they are pickled as constructor calls, so the restoring process hashes them anew
+    (as are the sets and dicts holding them, which are rebuilt from their items)."""
+    kind = type(o)
+    if kind is logic.Variable or kind is logic.Placeholder:
+        return kind, (o.name, o.type)
+    if kind is logic.Signature:
+        return kind, (o.name, tuple(o.types))
+    if kind is logic.Proposition:
+        return kind, (o.name, tuple(o.arguments))
+    return NotImplemented
+
+
 def _dumps(obj: Any, game: Any) -> bytes:
     ids = {id(v): k for k, v in _game_refs(game).items()}
 
     class Pickler(pickle.Pickler):
         def persistent_id(self, o: Any) -> Any:
             return ids.get(id(o))
+
+        def reducer_override(self, o: Any) -> Any:
+            return _rebuilt(o)
 
     buf = io.BytesIO()
     Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
