@@ -28,6 +28,7 @@ class TrainConfig(YamlConfig):
     pool_backend: str = "inprocess"  # inprocess | subprocess | ray
     num_envs: int = 8
     step_timeout: float | None = None
+    reset_timeout: float | None = None  # a reset taking longer ends that episode unplayed (subprocess, ray)
     tasks_per_iter: int = 4  # groups per iteration
     group_size: int = 4  # episodes per group (same seed and options)
     max_steps: int = 20  # per episode

@@ -140,7 +140,8 @@ class Trainer:
         from turnrl.envs.pool import make_pool
 
         c = self.config
-        return make_pool(c.env_id, c.num_envs, c.pool_backend, env_kwargs=env_kwargs, step_timeout=c.step_timeout)
+        return make_pool(c.env_id, c.num_envs, c.pool_backend, env_kwargs=env_kwargs, step_timeout=c.step_timeout,
+                         reset_timeout=c.reset_timeout)
 
     @property
     def pool(self):

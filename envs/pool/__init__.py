@@ -15,16 +15,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from turnrl.envs.pool.core import EnvPool, StepResult, make_env
+from turnrl.envs.pool.core import EnvPool, StepResult, default_timeouts, make_env
 
 BACKENDS = ("inprocess", "subprocess", "ray")
 
 
 def make_pool(env_id: str, num_envs: int, backend: str = "inprocess", env_kwargs: dict[str, Any] | None = None,
-              step_timeout: float | None = None, num_workers: int | None = None, **kwargs: Any) -> EnvPool:
+              step_timeout: float | None = None, num_workers: int | None = None, reset_timeout: float | None = None,
+              **kwargs: Any) -> EnvPool:
     """Builds a pool of `num_envs` copies of `env_id`. `num_workers` (subprocess, ray) shards the
-    envs over that many workers (default: one per env). Extra keyword args go to the backend
-    (`reset_timeout`, and `start_method` and `spin_seconds` for subprocess)."""
+    envs over that many workers (default: one per env). `reset_timeout` (subprocess, ray) bounds a
+    reset as `step_timeout` bounds a step. Extra keyword args go to the backend (`start_method`
+    and `spin_seconds` for subprocess)."""
     if not isinstance(num_envs, int) or num_envs < 1:
         raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
     if backend == "inprocess":
@@ -32,15 +34,18 @@ def make_pool(env_id: str, num_envs: int, backend: str = "inprocess", env_kwargs
             raise ValueError("the in-process pool has no workers; drop num_workers")
         from turnrl.envs.pool.inprocess import InProcessPool
 
-        return InProcessPool(env_id, num_envs, env_kwargs, step_timeout=step_timeout, **kwargs)
+        return InProcessPool(env_id, num_envs, env_kwargs, step_timeout=step_timeout, reset_timeout=reset_timeout,
+                             **kwargs)
     if backend == "subprocess":
         from turnrl.envs.pool.subproc import SubprocessPool
 
-        return SubprocessPool(env_id, num_envs, env_kwargs, step_timeout=step_timeout, num_workers=num_workers, **kwargs)
+        return SubprocessPool(env_id, num_envs, env_kwargs, step_timeout=step_timeout, num_workers=num_workers,
+                              reset_timeout=reset_timeout, **kwargs)
     if backend == "ray":
         from turnrl.envs.pool.ray_actors import RayPool
 
-        return RayPool(env_id, num_envs, env_kwargs, step_timeout=step_timeout, num_workers=num_workers, **kwargs)
+        return RayPool(env_id, num_envs, env_kwargs, step_timeout=step_timeout, num_workers=num_workers,
+                       reset_timeout=reset_timeout, **kwargs)
     raise ValueError(f"unknown pool backend {backend!r}; choose one of {BACKENDS}")
 
 
@@ -58,4 +63,4 @@ def parse_pool_spec(spec: str) -> tuple[str, int]:
     return backend, num
 
 
-__all__ = ["BACKENDS", "EnvPool", "StepResult", "make_env", "make_pool", "parse_pool_spec"]
+__all__ = ["BACKENDS", "EnvPool", "StepResult", "default_timeouts", "make_env", "make_pool", "parse_pool_spec"]

@@ -50,6 +50,28 @@ def registered_id(env_id: str) -> str:
     return env_id
 
 
+# Per-call limits when the env class names none (`default_step_timeout`, `default_reset_timeout`
+# class attributes): far above any built-in env's step (milliseconds to about a second) and reset
+# (up to tens of seconds when a game is built or loaded), so only a hung or dead engine meets them.
+DEFAULT_STEP_TIMEOUT = 60.0
+DEFAULT_RESET_TIMEOUT = 300.0
+
+
+def env_class(env_id: str) -> Any:
+    """The class (or factory) a registered id builds, without building an env."""
+    from gymnasium.envs.registration import load_env_creator
+
+    spec = gym.spec(registered_id(env_id))
+    return load_env_creator(spec.entry_point) if isinstance(spec.entry_point, str) else spec.entry_point
+
+
+def default_timeouts(env_id: str) -> tuple[float, float]:
+    """(step, reset) seconds for a pool of `env_id`: what its env class declares, else the defaults."""
+    cls = env_class(env_id)
+    return (float(getattr(cls, "default_step_timeout", DEFAULT_STEP_TIMEOUT)),
+            float(getattr(cls, "default_reset_timeout", DEFAULT_RESET_TIMEOUT)))
+
+
 def ended_result(reason: str, last: tuple[str, dict[str, Any]] | None = None) -> StepResult:
     """The result for a slot whose episode the pool had to end (crash, timeout, env exception):
     truncated, zero reward, the last observation seen if any, and the reason in `end_reason`.
@@ -61,6 +83,23 @@ def ended_result(reason: str, last: tuple[str, dict[str, Any]] | None = None) ->
     info.pop("invalid_reason", None)
     info.update(end_reason=reason, valid=True, admissible_actions=[], expert_action=None)
     return StepResult(obs, 0.0, False, True, info)
+
+
+RESET_FAILED = "reset_failed"  # info key of a slot whose reset failed (`reset(..., on_error="end")`)
+
+
+def reset_failure(reason: str) -> tuple[str, dict[str, Any]]:
+    """The answer for a slot whose reset raised or timed out, when the caller asked to go on
+    (`on_error="end"`): no observation, `info[RESET_FAILED]` True and the reason in `end_reason`.
+    The slot has no episode: reset it again before stepping it."""
+    return "", {RESET_FAILED: True, "end_reason": reason, "admissible_actions": [], "won": False, "valid": True,
+                "state_key": None, "obs_key": None, "task": ""}
+
+
+def error_text(e: BaseException) -> str:
+    """`Name: message`, the message's first line only (tracebacks stay in the logs, not in reasons)."""
+    lines = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {lines[0]}" if lines else type(e).__name__
 
 
 def check_actions(actions: list[Any], num_envs: int) -> None:
@@ -85,7 +124,8 @@ def check_idle(busy: set[int], slots: list[int]) -> None:
 class EnvShard:
     """A list of envs in one process. An exception from `step` ends that episode (recorded in
     `end_reason`) and replaces the env with a fresh one, since its engine may be left in any
-    state; exceptions from `reset` propagate, since they mean bad seeds or options."""
+    state; exceptions from `reset` propagate to the pool, which raises them or, asked to go on,
+    answers that slot with `reset_failure`."""
 
     def __init__(self, env_id: str, num_envs: int, env_kwargs: dict[str, Any] | None = None):
         self.env_id, self.env_kwargs = env_id, env_kwargs
@@ -157,8 +197,8 @@ class EnvPool(ABC):
     num_envs: int
 
     @abstractmethod
-    def _reset(self, slots: list[int], seeds: list[int | None],
-               options: list[dict[str, Any] | None]) -> list[tuple[str, dict[str, Any]]]: ...
+    def _reset(self, slots: list[int], seeds: list[int | None], options: list[dict[str, Any] | None],
+               on_error: str) -> list[tuple[str, dict[str, Any]]]: ...
 
     @abstractmethod
     def _step(self, actions: list[str | None]) -> list[StepResult | None]: ...
@@ -173,10 +213,15 @@ class EnvPool(ABC):
     def close(self) -> None: ...
 
     def reset(self, seeds: list[int | None], options: list[dict[str, Any] | None] | None = None,
-              slots: list[int] | None = None) -> list[tuple[str, dict[str, Any]]]:
+              slots: list[int] | None = None, on_error: str = "raise") -> list[tuple[str, dict[str, Any]]]:
         """Resets `slots` (default: all, in order) with one seed and options dict each.
 
-        Group resets are just repeated seeds/options: the same pair gives the same start."""
+        Group resets are just repeated seeds/options: the same pair gives the same start. A reset
+        that raises or passes `reset_timeout` raises here (`on_error="raise"`), after every slot
+        has answered; with `on_error="end"` that slot answers `reset_failure(reason)` instead and
+        the others start as usual, so one broken task does not stop a whole run."""
+        if on_error not in ("raise", "end"):
+            raise ValueError(f"on_error must be 'raise' or 'end', got {on_error!r}")
         slots = list(range(self.num_envs)) if slots is None else list(slots)
         options = [None] * len(slots) if options is None else list(options)
         if len(seeds) != len(slots) or len(options) != len(slots):
@@ -184,7 +229,7 @@ class EnvPool(ABC):
                              f"got {len(seeds)} seeds and {len(options)} options")
         if len(set(slots)) != len(slots) or any(not 0 <= s < self.num_envs for s in slots):
             raise ValueError(f"slots must be distinct indices in [0, {self.num_envs}), got {slots}")
-        return self._reset(slots, list(seeds), options)
+        return self._reset(slots, list(seeds), options, on_error)
 
     def step(self, actions: list[str | None]) -> list[StepResult | None]:
         check_actions(actions, self.num_envs)

@@ -8,22 +8,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from turnrl.envs.pool.core import EnvPool, EnvShard, StepResult, check_idle
+from turnrl.envs.pool.core import EnvPool, EnvShard, StepResult, check_idle, error_text, reset_failure
 
 
 class InProcessPool(EnvPool):
     def __init__(self, env_id: str, num_envs: int, env_kwargs: dict[str, Any] | None = None,
-                 step_timeout: float | None = None):
-        if step_timeout is not None:
+                 step_timeout: float | None = None, reset_timeout: float | None = None):
+        if step_timeout is not None or reset_timeout is not None:
             raise ValueError("the in-process pool cannot interrupt a hung env; use backend='subprocess' "
-                             "or 'ray' for a step timeout")
+                             "or 'ray' for a step or reset timeout")
         self.env_id, self.num_envs = env_id, int(num_envs)
         self.shard: EnvShard | None = EnvShard(env_id, self.num_envs, env_kwargs)
         self._sent: dict[int, str] = {}  # slot -> action sent, not yet stepped
 
-    def _reset(self, slots, seeds, options) -> list[tuple[str, dict[str, Any]]]:
+    def _reset(self, slots, seeds, options, on_error) -> list[tuple[str, dict[str, Any]]]:
         check_idle(set(self._sent), slots)
-        return [self._shard().reset(s, seed, opt) for s, seed, opt in zip(slots, seeds, options)]
+        shard = self._shard()
+        answers = []
+        for slot, seed, opt in zip(slots, seeds, options):
+            try:
+                answers.append(shard.reset(slot, seed, opt))
+            except Exception as e:  # noqa: BLE001 - the caller chose: raise it, or end this slot's episode
+                if on_error == "raise":
+                    raise
+                answers.append(reset_failure(f"reset failed: {error_text(e)}"))
+        return answers
 
     def _step(self, actions: list[str | None]) -> list[StepResult | None]:
         shard = self._shard()

@@ -3,13 +3,21 @@
 Each env call is its own actor task; Ray runs a synchronous actor's tasks in submission order,
 so answers arrive in order, as the dispatch loop in `remote.py` expects. Ray is started here
 (locally, quietly) only if the caller has not already connected to a cluster.
+
+Ray cannot be kept to 127.0.0.1: its GCS, raylet and worker gRPC servers listen on every
+interface, and it replaces a loopback node address by the machine's own (measured with Ray 2.60:
+`ss -ltnp` shows them on `*`, with `_node_ip_address="127.0.0.1"` too). An unauthenticated Ray
+runs any job it is sent, so the pool starts Ray only with token authentication (Ray >= 2.52,
+`RAY_AUTH_MODE=token`, which it sets when unset): a client without the token (Ray keeps it in
+~/.ray/auth_token) is refused. To run otherwise, start Ray yourself (`ray.init(...)`) before
+building the pool: a connected Ray is used as it is.
 """
 from __future__ import annotations
 
 import os
 import sys
 from collections import deque
-from typing import Any
+from typing import Any, Mapping
 
 from turnrl.envs.pool.core import EnvShard
 from turnrl.envs.pool.remote import RemotePool, Worker, WorkerDied, portable_error
@@ -34,15 +42,43 @@ def _actor_class():
     return _ACTOR_CLASS
 
 
+TOKEN_AUTH_RAY = (2, 52)  # the first Ray with token authentication
+
+
+def ray_auth_problem(version: str, environ: Mapping[str, str]) -> str | None:
+    """Why a Ray started by the pool would be open to anyone who can reach this machine, or None."""
+    from packaging.version import Version
+
+    if Version(version).release[:2] < TOKEN_AUTH_RAY:
+        return (f"Ray {version} has no token authentication, and Ray listens on every network "
+                f"interface: pip install 'ray>={TOKEN_AUTH_RAY[0]}.{TOKEN_AUTH_RAY[1]}', or start Ray "
+                f"yourself (ray.init) before building the pool")
+    mode = environ.get("RAY_AUTH_MODE", "token").lower()
+    if mode != "token":
+        return (f"RAY_AUTH_MODE={mode} turns Ray's token authentication off, and Ray listens on every "
+                f"network interface: unset it, or start Ray yourself (ray.init) before building the pool")
+    return None
+
+
 def ensure_ray() -> None:
-    """Starts a local Ray instance if none is connected. Workers get this process's sys.path, so
-    envs registered from user or test modules import there as they do here."""
+    """Starts a local Ray instance, with token authentication on (see the module docstring), if
+    none is connected. Workers get this process's sys.path, so envs registered from user or test
+    modules import there as they do here."""
     import ray
 
-    if not ray.is_initialized():
-        path = os.pathsep.join(p for p in sys.path if p)
-        ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False,
-                 runtime_env={"env_vars": {"PYTHONPATH": path}})
+    if ray.is_initialized():
+        return
+    problem = ray_auth_problem(ray.__version__, os.environ)
+    if problem is not None:
+        raise RuntimeError(problem)
+    if "RAY_AUTH_MODE" not in os.environ:  # Ray reads it from the environment only, and caches it
+        os.environ["RAY_AUTH_MODE"] = "token"
+        from ray._raylet import Config
+
+        Config.initialize("")  # what Ray itself does when it turns token authentication on
+    path = os.pathsep.join(p for p in sys.path if p)
+    ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False,
+             runtime_env={"env_vars": {"PYTHONPATH": path}})
 
 
 class RayWorker(Worker):
@@ -112,14 +148,7 @@ class RayPool(RemotePool):
         ensure_ray()
         shards = self._shards(self.num_envs, num_workers or self.num_envs)
         self.workers = [RayWorker(env_id, slots, env_kwargs) for slots in shards]
-        try:
-            for worker in self.workers:
-                worker.start()
-            for worker in self.workers:
-                worker.wait_ready()
-        except BaseException:
-            self.close()
-            raise
+        self._start_workers()
 
     def _wait(self, workers: list[Worker], timeout: float | None) -> list[Worker]:
         import ray

@@ -18,7 +18,7 @@ from abc import ABC, abstractmethod
 from collections import deque
 from typing import Any, Callable
 
-from turnrl.envs.pool.core import EnvPool, StepResult, check_idle, ended_result
+from turnrl.envs.pool.core import EnvPool, StepResult, check_idle, ended_result, reset_failure
 
 
 class WorkerDied(Exception):
@@ -43,6 +43,14 @@ class Worker(ABC):
     """One shard of envs somewhere else. `slots` maps local env index -> global slot."""
 
     slots: list[int]
+
+    @abstractmethod
+    def start(self) -> None:
+        """Starts the worker and its envs without waiting for them (`wait_ready` waits)."""
+
+    @abstractmethod
+    def wait_ready(self) -> None:
+        """Returns once the worker's envs are built; raises the error that stopped them."""
 
     @abstractmethod
     def submit(self, op: str, items: list[tuple[int, Any]]) -> None:
@@ -70,8 +78,9 @@ class RemotePool(EnvPool):
     workers: list[Worker]
 
     def __init__(self, env_id: str, num_envs: int, step_timeout: float | None, reset_timeout: float | None):
-        if step_timeout is not None and step_timeout <= 0:
-            raise ValueError(f"step_timeout must be positive, got {step_timeout}")
+        for name, value in (("step_timeout", step_timeout), ("reset_timeout", reset_timeout)):
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be positive (or None: no limit), got {value}")
         self.env_id, self.num_envs = env_id, int(num_envs)
         self.step_timeout, self.reset_timeout = step_timeout, reset_timeout
         self._last: list[tuple[str, dict[str, Any]] | None] = [None] * self.num_envs
@@ -96,6 +105,18 @@ class RemotePool(EnvPool):
         for w in range(num_workers):
             bounds.append(bounds[-1] + base + (w < extra))
         return [list(range(bounds[w], bounds[w + 1])) for w in range(num_workers)]
+
+    def _start_workers(self) -> None:
+        """Starts every worker, then waits for each, so envs are built in parallel; on any failure
+        the workers already started are closed and the error raised."""
+        try:
+            for worker in self.workers:
+                worker.start()
+            for worker in self.workers:
+                worker.wait_ready()
+        except BaseException:
+            self.close()
+            raise
 
     def _owner(self) -> dict[int, tuple[Worker, int]]:
         return {slot: (w, local) for w in self.workers for local, slot in enumerate(w.slots)}
@@ -199,24 +220,42 @@ class RemotePool(EnvPool):
         return ended_result(payload, self._last[slot])
 
     # -- EnvPool ----------------------------------------------------------------------------
-    def _reset(self, slots, seeds, options) -> list[tuple[str, dict[str, Any]]]:
+    def _reset(self, slots, seeds, options, on_error) -> list[tuple[str, dict[str, Any]]]:
         check_idle(self._busy(), slots)
-        self._submit("reset", {s: (seed, opt) for s, seed, opt in zip(slots, seeds, options)})
-        self._pump(lambda: all(s in self._answers for s in slots))
-        answers = {s: self._answers.pop(s) for s in slots}
-        errors = []
+        calls = {s: (seed, opt) for s, seed, opt in zip(slots, seeds, options)}
+        answers = self._reset_round(calls)
+        # a sibling's crash or timeout replaced these slots' envs, during or after their reset: once
+        # more on the fresh envs, so a healthy task does not fail for its neighbour
+        again = {s: calls[s] for s, (kind, payload) in answers.items()
+                 if (kind == "ok" and s in self._lost) or (kind == "ended" and payload.startswith("worker restarted"))}
+        if again:
+            answers.update(self._reset_round(again))
+        out, errors = [], []
         for slot in slots:
-            _, kind, payload = answers[slot]
-            if kind == "ok":
+            kind, payload = answers[slot]
+            if kind == "ok" and slot not in self._lost:
                 self._last[slot] = payload
-                self._lost.pop(slot, None)
-            elif kind == "error":
+                out.append(payload)
+                continue
+            if kind == "error":  # the env raised; the worker lives on
+                name, message, _ = payload
                 errors.append(rebuild_error(*payload))
-            else:
-                errors.append(RuntimeError(f"reset of slot {slot} failed: {payload}"))
-        if errors:
+                reason = f"reset failed: {name}: {(message.strip().splitlines() or [''])[0]}"
+            else:  # the worker died or passed reset_timeout, and was restarted with fresh envs
+                reason = f"reset failed: {self._lost.pop(slot) if kind == 'ok' else payload}"
+                errors.append(RuntimeError(f"slot {slot}: {reason}"))
+            out.append(reset_failure(reason))
+        if errors and on_error == "raise":
             raise errors[0]
-        return [answers[s][2] for s in slots]
+        return out
+
+    def _reset_round(self, calls: dict[int, Any]) -> dict[int, tuple[str, Any]]:
+        """Resets the slots in `calls` (slot -> (seed, options)); returns slot -> (kind, payload)."""
+        for slot in calls:
+            self._lost.pop(slot, None)  # a reset gives the slot a fresh episode; failures from now on count
+        self._submit("reset", calls)
+        self._pump(lambda: all(s in self._answers for s in calls))
+        return {s: self._answers.pop(s)[1:] for s in calls}
 
     def _snapshot(self, slots: list[int]) -> list[Any]:
         lost = [s for s in slots if s in self._lost]

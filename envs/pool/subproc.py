@@ -178,14 +178,7 @@ class SubprocessPool(RemotePool):
         if spin_seconds is None:
             spin_seconds = default_spin_seconds(len(shards))
         self.workers = [ProcessWorker(ctx, env_id, slots, env_kwargs, spin_seconds) for slots in shards]
-        try:
-            for worker in self.workers:  # start all, then wait: envs are built in parallel
-                worker.start()
-            for worker in self.workers:
-                worker.wait_ready()
-        except BaseException:
-            self.close()
-            raise
+        self._start_workers()
 
     def _wait(self, workers: list[Worker], timeout: float | None) -> list[Worker]:
         by_conn = {w.conn: w for w in workers}  # type: ignore[attr-defined]
