@@ -20,6 +20,22 @@ from turnrl.envs.rideshare.offers import RideShareCore
 from turnrl.envs.rideshare.sim import RideConfig
 
 
+def selected_rows(action: Any, max_pairs: int) -> list[int]:
+    """The rows a 0/1 selection vector picks. Anything but exactly 0 or 1 (NaN, -1, 0.5, text) is
+    a malformed action, not a selection: a ValueError, as for a wrong shape (`flatnonzero` alone
+    would read NaN, -1 and 0.5 as "selected")."""
+    selected = np.asarray(action)
+    if selected.dtype.kind not in "biuf":
+        raise ValueError(f"action must be a numeric 0/1 vector, got dtype {selected.dtype}")
+    if selected.size != max_pairs:
+        raise ValueError(f"action must have {max_pairs} entries, got shape {selected.shape}")
+    selected = selected.reshape(-1)
+    bad = np.flatnonzero(~np.isin(selected, (0, 1)))
+    if bad.size:
+        raise ValueError(f"action entries must be 0 or 1; entry {int(bad[0])} is {selected[bad[0]]!r}")
+    return np.flatnonzero(selected).tolist()
+
+
 class DispatchEnv(gym.Env):
     metadata = {"render_modes": []}  # noqa: RUF012 (Gymnasium API)
 
@@ -58,10 +74,7 @@ class DispatchEnv(gym.Env):
         return self._obs(), self._info()
 
     def step(self, action):
-        selected = np.asarray(action).reshape(-1)
-        if selected.shape != (self.max_pairs,):
-            raise ValueError(f"action must have {self.max_pairs} entries, got shape {np.asarray(action).shape}")
-        chosen = np.flatnonzero(selected).tolist()  # a padding row is outside the offer: rejected by check
+        chosen = selected_rows(action, self.max_pairs)  # a padding row is outside the offer: rejected by check
         result = self.core.step(chosen)
         info = self._info()
         info.update(valid=result.reason is None, matched=len(result.matched))

@@ -116,3 +116,20 @@ def test_central_env_passes_gymnasium_checker(city):
     register_all()
     env = gym.make("turnrl/RideShareDispatch-v0", config=SMALL, max_pairs=256, city=city)
     check_env(env.unwrapped, skip_render_check=True)
+
+
+@pytest.mark.parametrize("bad", [np.nan, -1, 0.5, 2, "a"])
+def test_gym_env_rejects_selections_that_are_not_0_or_1(city, bad):
+    env = DispatchEnv(SMALL, max_pairs=512, city=city)
+    env.reset(seed=5)
+    minute = env.core.sim.minute
+    action = [0] * 512
+    action[3] = bad
+    with pytest.raises(ValueError, match="0 or 1|numeric"):
+        env.step(action)
+    with pytest.raises(ValueError, match="0 or 1|numeric"):
+        env.step(np.array(action, dtype=object if isinstance(bad, str) else float))
+    assert env.core.sim.minute == minute  # nothing happened
+    ok = np.zeros(512, bool)
+    ok[0] = True
+    assert env.step(ok)[4]["valid"]
