@@ -1,24 +1,47 @@
-"""Trajectories on disk: JSONL (one trajectory a line), written atomically; HF `datasets` export."""
+"""Trajectories on disk: JSONL (one trajectory a line), written atomically or appended as episodes
+finish; HF `datasets` export. Also the one atomic file write the package uses (results,
+checkpoints) and the clean-up of temporary files that a killed writer left behind."""
 from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable
+from typing import IO, Any, Callable, Iterable
 
 from turnrl.types import Trajectory
 
+# `.<name>.<pid>.<random>.tmp`: the writer's pid tells a stale temporary file from one being written
+_TEMP = re.compile(r"^\..+\.(?P<pid>\d+)\.[^.]+\.tmp$")
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Writes to a temporary file beside `path`, fsyncs and renames: a crash leaves old or new, never half."""
+
+def _umask() -> int:
+    """The process umask, read without setting it (`os.umask` sets it, racing other threads)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o022
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -> None:
+    """Calls `write(f)` on a temporary file beside `path`, fsyncs and renames it over `path`: a crash
+    leaves the old file or the new one, never half of one. The file gets the mode a plain `open`
+    would give (0644 under the usual umask), not mkstemp's private 0600, so results are readable by
+    the group like any other output."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            write(f)
             f.flush()
+            os.fchmod(f.fileno(), 0o666 & ~_umask())
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -26,8 +49,49 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
         raise
 
 
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """`text` to `path` as UTF-8, atomically (see `atomic_write`)."""
+    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+
+
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=True) + "\n")
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (one of another user counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale(directory: str | os.PathLike, pattern: re.Pattern[str] = _TEMP) -> list[Path]:
+    """Deletes the entries of `directory` whose name matches `pattern` and whose writer, the pid in
+    the pattern's `pid` group, is no longer running: what a kill -9 left mid-write (a pattern
+    without a `pid` group marks every match stale). Files and folders alike; returns what it
+    removed. Only for folders on this machine: a pid means nothing on another host."""
+    directory = Path(directory)
+    removed: list[Path] = []
+    if not directory.is_dir():
+        return removed
+    for entry in directory.iterdir():
+        m = pattern.match(entry.name)
+        pid = m.groupdict().get("pid") if m else None
+        if m is None or (pid and pid_alive(int(pid))):
+            continue
+        try:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        except FileNotFoundError:  # its owner, or another cleaner, got there first
+            continue
+        removed.append(entry)
+    return removed
 
 
 def _line(traj: Trajectory) -> str:
@@ -41,16 +105,74 @@ def save_trajectories(path: str | os.PathLike, trajectories: Iterable[Trajectory
     atomic_write_text(path, "".join(_line(t) + "\n" for t in trajectories))
 
 
-def append_trajectories(path: str | os.PathLike, trajectories: Iterable[Trajectory]) -> None:
-    """Appends whole lines and fsyncs; a crash mid-append leaves at most one torn last line,
-    which `load_trajectories(..., skip_torn_tail=True)` drops."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = "".join(_line(t) + "\n" for t in trajectories)
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(data)
+def truncate_torn_tail(path: str | os.PathLike) -> int:
+    """Cuts a last line that has no newline (a write cut short by a crash) off the file, so that
+    the next append starts a line of its own instead of turning the torn one into a corrupt
+    middle line. Returns the number of bytes removed (0 for a whole file or none)."""
+    try:
+        f = open(path, "r+b")
+    except FileNotFoundError:
+        return 0
+    with f:
+        size = f.seek(0, os.SEEK_END)
+        end, block = size, 1 << 16
+        while end > 0:  # backwards, a block at a time, to the last newline
+            start = max(0, end - block)
+            f.seek(start)
+            chunk = f.read(end - start)
+            if end == size and chunk.endswith(b"\n"):
+                return 0
+            cut = chunk.rfind(b"\n")
+            if cut >= 0:
+                keep = start + cut + 1
+                break
+            end = start
+        else:
+            keep = 0
+        f.truncate(keep)
         f.flush()
         os.fsync(f.fileno())
+        return size - keep
+
+
+def append_trajectories(path: str | os.PathLike, trajectories: Iterable[Trajectory]) -> None:
+    """Appends whole lines and fsyncs, after cutting off a torn last line that an earlier crash
+    left (`truncate_torn_tail`); a crash mid-append leaves at most one torn last line, which
+    `load_trajectories(..., skip_torn_tail=True)` drops and the next append removes."""
+    with TrajectoryLog(path) as log:
+        log.append(trajectories)
+
+
+class TrajectoryLog:
+    """A JSONL file that grows as episodes finish, each write flushed and fsynced at once, so a run
+    killed midway keeps every episode it finished. Opening it cuts a torn last line off."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        truncate_torn_tail(self.path)
+        self._file: IO[str] | None = open(self.path, "a", encoding="utf-8")
+
+    def append(self, trajectories: Iterable[Trajectory]) -> None:
+        if self._file is None:
+            raise ValueError(f"{self.path}: the log is closed")
+        self._file.write("".join(_line(t) + "\n" for t in trajectories))
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    def write(self, traj: Trajectory) -> None:
+        self.append([traj])
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __enter__(self) -> TrajectoryLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def load_trajectories(path: str | os.PathLike, skip_torn_tail: bool = False) -> list[Trajectory]:

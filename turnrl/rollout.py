@@ -5,8 +5,13 @@ and options (one group), episodes start in slots as slots free up, and all runni
 stepped together so the agent acts on one batch per turn. Scheduling depends only on the tasks
 and the episode lengths, never on timing, so the same seeds give identical trajectories on
 every pool backend. `asynchronous=True` trades that batch for throughput (see `collect`). The
-pool is duck-typed (`num_envs`, `env_id`, `reset`, `step`; `send`/`recv` when asynchronous): the
-core package does not import `turnrl.envs`.
+pool is duck-typed (`num_envs`, `env_id`, `reset(..., on_error=)`, `step`; `send`/`recv` when
+asynchronous): the core package does not import `turnrl.envs`.
+
+A task whose reset fails (the env raised, or the pool's `reset_timeout` passed) ends as an episode
+without steps, truncated, its reason in `metadata["end_reason"]`; the other episodes go on.
+`on_episode` sees each trajectory as it finishes (to write it to disk at once), and `finished`
+hands back the episodes an interrupted run already finished, which are then not run again.
 """
 from __future__ import annotations
 
@@ -14,13 +19,14 @@ import json
 import math
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Iterable
 
 from turnrl.types import AgentInput, AgentOutput, Step, Trajectory
 
 # info keys that Step stores in its own fields or that are too big to copy into every step
 _NOT_IN_STEP_INFO = {"admissible_actions", "state_key", "obs_key", "task", "traceback"}
 _MAX_INFO_STR = 2000
+RESET_FAILED = "reset_failed"  # the pool's info key for a slot whose reset failed (envs/pool/core.py)
 
 
 @dataclass
@@ -114,8 +120,14 @@ def _record(ep: _Episode, out: AgentOutput, result: Any, max_steps: int) -> bool
 
 
 def collect(pool: Any, agent: Any, tasks: list[TaskSpec], group_size: int = 1, max_steps: int = 50,
-            progress: bool = True, asynchronous: bool = False) -> list[Trajectory]:
+            progress: bool = True, asynchronous: bool = False,
+            on_episode: Callable[[Trajectory], None] | None = None,
+            finished: Iterable[Trajectory] = ()) -> list[Trajectory]:
     """Runs every task `group_size` times; returns trajectories in task order, group members together.
+
+    `on_episode(trajectory)` is called as each episode finishes, in finishing order. `finished`:
+    trajectories from an earlier, interrupted run of the same tasks (matched by group id, group
+    member, seed and options); those episodes are not run again and come back as they are.
 
     `asynchronous=True` drops the lockstep barrier: the agent acts on the episodes whose
     observations have arrived (`pool.send`/`pool.recv`), while the others are still stepping,
@@ -128,16 +140,58 @@ def collect(pool: Any, agent: Any, tasks: list[TaskSpec], group_size: int = 1, m
         raise ValueError(f"group_size and max_steps must be >= 1, got {group_size} and {max_steps}")
     queue = _episodes(tasks, group_size)
     total = len(queue)
-    done: list[_Episode] = []
+    done = _take_finished(queue, finished)
     slots: list[_Episode | None] = [None] * pool.num_envs
     env_id = getattr(pool, "env_id", None)
-    with _Progress(progress, total, env_id) as advance:
+    with _Progress(progress, total, env_id, len(done)) as progressed:
+        def advance(ep: _Episode) -> None:
+            done.append(ep)
+            if on_episode is not None:
+                on_episode(ep.traj)  # type: ignore[arg-type]
+            progressed()
+
         if asynchronous:
-            _run_async(pool, agent, slots, queue, done, max_steps, env_id, advance)
+            _run_async(pool, agent, slots, queue, max_steps, env_id, advance)
         else:
-            _run_lockstep(pool, agent, slots, queue, done, max_steps, env_id, advance)
+            _run_lockstep(pool, agent, slots, queue, max_steps, env_id, advance)
     done.sort(key=lambda ep: ep.index)
     return [ep.traj for ep in done]  # type: ignore[misc]
+
+
+def episode_key(traj: Trajectory) -> tuple[str | None, int]:
+    """What names an episode of a run: its group id (task position and id) and group member."""
+    return traj.group_id, int(traj.metadata.get("group_member", 0))
+
+
+def check_finished(tasks: list[TaskSpec], group_size: int, finished: Iterable[Trajectory]) -> None:
+    """Raises ValueError, before anything runs, when `finished` holds an episode that is not one of
+    this run's (another command's file handed to a resumed run)."""
+    _take_finished(_episodes(tasks, group_size), finished)
+
+
+def _take_finished(queue: deque[_Episode], finished: Iterable[Trajectory]) -> list[_Episode]:
+    """Removes the queued episodes that `finished` already holds; returns them done."""
+    by_key = {episode_key(t): t for t in finished}
+    if not by_key:
+        return []
+    done, todo = [], deque()
+    for ep in queue:
+        traj = by_key.pop((ep.group_id, ep.member), None)
+        if traj is None:
+            todo.append(ep)
+            continue
+        if traj.seed != ep.task.seed or traj.metadata.get("options") != ep.task.options:
+            raise ValueError(f"finished episode {ep.group_id!r} (member {ep.member}) has seed {traj.seed} and options "
+                             f"{traj.metadata.get('options')}, but this run's task has seed {ep.task.seed} and options "
+                             f"{ep.task.options}: it comes from a different run")
+        ep.traj = traj
+        done.append(ep)
+    if by_key:
+        raise ValueError(f"{len(by_key)} finished episodes are not episodes of this run, e.g. group "
+                         f"{next(iter(by_key))[0]!r} member {next(iter(by_key))[1]}: it comes from a different run")
+    queue.clear()
+    queue.extend(todo)
+    return done
 
 
 def _act(agent: Any, slots: list[_Episode | None], ready: list[int], env_id: str | None) -> list[AgentOutput]:
@@ -149,11 +203,13 @@ def _act(agent: Any, slots: list[_Episode | None], ready: list[int], env_id: str
 
 
 def _run_lockstep(pool: Any, agent: Any, slots: list[_Episode | None], queue: deque[_Episode],
-                  done: list[_Episode], max_steps: int, env_id: str | None, advance: Any) -> None:
+                  max_steps: int, env_id: str | None, advance: Callable[[_Episode], None]) -> None:
     """Every running slot acts in one batch and is stepped together (`pool.step`)."""
     while queue or any(slots):
-        _start(pool, slots, queue, agent, env_id)
+        _start(pool, slots, queue, agent, env_id, advance)
         running = [i for i, ep in enumerate(slots) if ep is not None]
+        if not running:
+            continue
         outputs = _act(agent, slots, running, env_id)
         actions: list[str | None] = [None] * pool.num_envs
         for i, out in zip(running, outputs):
@@ -162,55 +218,62 @@ def _run_lockstep(pool: Any, agent: Any, slots: list[_Episode | None], queue: de
         for i, out in zip(running, outputs):
             ep = slots[i]
             if _record(ep, out, results[i], max_steps):  # type: ignore[arg-type]
-                done.append(ep)  # type: ignore[arg-type]
                 slots[i] = None
-                advance()
+                advance(ep)  # type: ignore[arg-type]
 
 
 def _run_async(pool: Any, agent: Any, slots: list[_Episode | None], queue: deque[_Episode],
-               done: list[_Episode], max_steps: int, env_id: str | None, advance: Any) -> None:
+               max_steps: int, env_id: str | None, advance: Callable[[_Episode], None]) -> None:
     """The slots whose answers have arrived act in one batch and are sent on (`pool.send`),
     while the others step; `pool.recv` brings the next answers."""
     sent: dict[int, AgentOutput] = {}  # slot -> the output whose action is stepping there
     while queue or any(slots):
-        _start(pool, slots, queue, agent, env_id)
+        _start(pool, slots, queue, agent, env_id, advance)
         ready = [i for i, ep in enumerate(slots) if ep is not None and i not in sent]
         if ready:
             actions: list[str | None] = [None] * pool.num_envs
             for i, out in zip(ready, _act(agent, slots, ready, env_id)):
                 actions[i], sent[i] = out.action, out
             pool.send(actions)
+        if not sent:
+            continue
         for i, result in enumerate(pool.recv()):
             if result is None:
                 continue
             ep = slots[i]
             if _record(ep, sent.pop(i), result, max_steps):  # type: ignore[arg-type]
-                done.append(ep)  # type: ignore[arg-type]
                 slots[i] = None
-                advance()
+                advance(ep)  # type: ignore[arg-type]
 
 
-def _start(pool: Any, slots: list[_Episode | None], queue: deque[_Episode], agent: Any, env_id: str | None) -> None:
-    """Resets every free slot with the next queued episode (one batched pool.reset)."""
+def _start(pool: Any, slots: list[_Episode | None], queue: deque[_Episode], agent: Any, env_id: str | None,
+           advance: Callable[[_Episode], None]) -> None:
+    """Resets every free slot with the next queued episode (one batched pool.reset). An episode
+    whose reset failed is over at once: no steps, truncated, the reason in its metadata."""
     free = [i for i, ep in enumerate(slots) if ep is None][: len(queue)]
     if not free:
         return
     starting = [queue.popleft() for _ in free]
-    answers = pool.reset([ep.task.seed for ep in starting], [ep.task.options for ep in starting], slots=free)
+    answers = pool.reset([ep.task.seed for ep in starting], [ep.task.options for ep in starting], slots=free,
+                         on_error="end")
     for i, ep, (obs, info) in zip(free, starting, answers):
         ep.obs, ep.info = obs, info
         ep.traj = Trajectory(task_id=_task_id(ep.task, info), seed=ep.task.seed, group_id=ep.group_id,
                              task=str(info.get("task", "")),
                              metadata={"env_id": env_id, "agent": getattr(agent, "name", type(agent).__name__),
                                        "options": ep.task.options, "group_member": ep.member})
-        slots[i] = ep
+        if info.get(RESET_FAILED):
+            ep.traj.metadata.update(end_reason=str(info.get("end_reason")), truncated=True)
+            advance(ep)
+        else:
+            slots[i] = ep
 
 
 class _Progress:
     """A rich progress bar over finished episodes (a no-op when disabled)."""
 
-    def __init__(self, enabled: bool, total: int, label: str | None):
-        self.enabled, self.total, self.label = enabled, total, label or "episodes"
+    def __init__(self, enabled: bool, total: int, label: str | None, completed: int = 0):
+        self.enabled, self.total, self.label, self.completed = enabled, total, label or "episodes", completed
         self.bar: Any = None
 
     def __enter__(self):
@@ -221,12 +284,18 @@ class _Progress:
         self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                             transient=True)
         self.bar.start()
-        task = self.bar.add_task(self.label, total=self.total)
+        task = self.bar.add_task(self.label, total=self.total, completed=self.completed)
         return lambda: self.bar.advance(task)
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+def end_reason(traj: Trajectory) -> str | None:
+    """How the episode ended: its last step's end reason, or, for one without steps (its reset
+    failed), the reason in its metadata."""
+    return traj.end_reason if traj.steps else traj.metadata.get("end_reason")
 
 
 def _metrics(trajectories: list[Trajectory]) -> dict[str, Any]:
@@ -254,7 +323,7 @@ def summarize(trajectories: list[Trajectory]) -> dict[str, Any]:
         if task_type is not None:
             by_type.setdefault(str(task_type), []).append(t)
     out = _metrics(trajectories)
-    out["end_reasons"] = dict(Counter(str(t.end_reason) for t in trajectories).most_common())
+    out["end_reasons"] = dict(Counter(str(end_reason(t)) for t in trajectories).most_common())
     out["per_task"] = {k: _metrics(v) for k, v in by_task.items()}
     if by_type:
         out["per_task_type"] = {k: _metrics(v) for k, v in by_type.items()}

@@ -97,3 +97,86 @@ def test_data_command_names_known_datasets_and_explains_missing_ones(tmp_path, m
     assert "invalid choice" in capsys.readouterr().err
     assert main(["data", "path", "webshop"]) == 1
     assert "turnrl data download webshop" in capsys.readouterr().err
+
+
+def test_eval_all_tasks_goes_on_past_a_task_whose_reset_fails(toy_env_id, tmp_path):
+    out = tmp_path / "broken.json"
+    assert main(["eval", toy_env_id, "--agent", "expert", "--all-tasks", "--env-arg", "size=5", "--env-arg", "broken=2",
+                 "--pool", "subprocess:2", "--out", str(out), "--no-progress"]) == 0
+    summary = json.loads(out.read_text())
+    assert summary["n_episodes"] == 4 and summary["success_rate"] == 0.75
+    assert summary["end_reasons"]["reset failed: ValueError: task file for target 2 is corrupt"] == 1
+    assert summary["config"]["step_timeout"] == 60.0 and summary["config"]["reset_timeout"] == 300.0  # defaults
+    trajs = load_trajectories(tmp_path / "broken.trajectories.jsonl")
+    assert [t.task_id for t in trajs] == ["target-1", "target-2", "target-3", "target-4"]
+    assert trajs[1].steps == [] and trajs[1].metadata["truncated"]
+
+
+def _eval_argv(toy_env_id: str, out, *extra: str) -> list[str]:
+    return ["eval", toy_env_id, "--agent", "expert", "--episodes", "30", "--env-arg", "step_delay=0.03",
+            "--pool", "subprocess:2", "--out", str(out), "--no-progress", *extra]
+
+
+def test_kill_9_mid_eval_keeps_finished_episodes_and_resume_completes_the_rest(toy_env_id, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    out, log = tmp_path / "run.json", tmp_path / "run.trajectories.jsonl"
+    proc = subprocess.Popen([sys.executable, "-m", "turnrl", *_eval_argv(toy_env_id, out)], cwd=root,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline and \
+                (not log.exists() or log.read_text().count("\n") < 8):
+            time.sleep(0.02)
+        assert proc.poll() is None, "the run finished before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(30)
+    kept = load_trajectories(log, skip_torn_tail=True)
+    assert 8 <= len(kept) < 30 and not out.exists()  # finished episodes survive; no summary yet
+    with open(log, "a") as f:
+        f.write('{"task_id": "torn')  # as if the kill had landed mid-write
+    assert main(_eval_argv(toy_env_id, out, "--resume")) == 0
+    summary = json.loads(out.read_text())
+    assert summary["n_episodes"] == 30 and summary["config"]["resumed_episodes"] == len(kept)
+    resumed = load_trajectories(log)
+    by_id = {t.group_id: t.to_dict() for t in resumed}
+    assert all(by_id[t.group_id] == t.to_dict() for t in kept)  # kept as they were, not run again
+    clean = tmp_path / "clean.json"
+    assert main(_eval_argv(toy_env_id, clean)) == 0
+    assert [t.to_dict() for t in resumed] == [t.to_dict() for t in load_trajectories(tmp_path / "clean.trajectories.jsonl")]
+
+
+def test_resume_refuses_the_episodes_of_another_run(toy_env_id, tmp_path, capsys):
+    out = tmp_path / "a.json"
+    assert main(["eval", toy_env_id, "--agent", "expert", "--episodes", "3", "--out", str(out), "--no-progress"]) == 0
+    assert main(["eval", toy_env_id, "--agent", "expert", "--episodes", "3", "--seed", "7", "--out", str(out),
+                 "--no-progress", "--resume"]) == 2
+    assert "different run" in capsys.readouterr().err
+    assert main(["eval", toy_env_id, "--resume", "--no-progress"]) == 2
+    assert "give --out" in capsys.readouterr().err
+
+
+def test_result_files_are_readable_by_the_group(toy_env_id, tmp_path):
+    import stat
+
+    out = tmp_path / "r.json"
+    assert main(["eval", toy_env_id, "--episodes", "2", "--out", str(out), "--no-progress"]) == 0
+    for path in (out, tmp_path / "r.trajectories.jsonl"):
+        assert path.stat().st_mode & stat.S_IRGRP, oct(path.stat().st_mode)
+
+
+def test_eval_table_keeps_its_width_when_piped(monkeypatch, capsys):
+    from turnrl.cli.cmd_eval import print_summary
+    from turnrl.rollout import summarize
+    from turnrl.types import Trajectory
+
+    name = "pick_clean_then_place_in_recep-Mug-None-CoffeeMachine-10/trial_T20190909"
+    trajs = [Trajectory(task_id=name), Trajectory(task_id="short")]
+    print_summary(summarize(trajs), "piped")  # capsys's stdout is not a terminal, as under a pipe
+    assert name in capsys.readouterr().out  # on one line, not folded a few characters a line

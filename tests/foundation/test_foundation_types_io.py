@@ -86,3 +86,53 @@ def test_torn_last_line_is_skipped_only_when_asked(tmp_path):
     with pytest.raises(ValueError, match=":2"):
         load_trajectories(path)
     assert [t.task_id for t in load_trajectories(path, skip_torn_tail=True)] == ["a"]
+
+
+def test_append_after_a_torn_line_cuts_it_off_instead_of_burying_it(tmp_path):
+    path = tmp_path / "append.jsonl"
+    append_trajectories(path, [Trajectory(task_id="a")])
+    with open(path, "a") as f:
+        f.write('{"task_id": "b", "ste')  # a crash mid-append
+    append_trajectories(path, [Trajectory(task_id="c")])
+    assert [t.task_id for t in load_trajectories(path)] == ["a", "c"]  # no corrupt middle line
+    path.write_text('{"task_id": "torn, and the only line')
+    append_trajectories(path, [Trajectory(task_id="d")])
+    assert [t.task_id for t in load_trajectories(path)] == ["d"]
+
+
+def test_torn_tail_longer_than_a_read_block_is_found(tmp_path):
+    from turnrl.io import truncate_torn_tail
+
+    path = tmp_path / "long.jsonl"
+    save_trajectories(path, [Trajectory(task_id="a")])
+    whole = path.read_bytes()
+    with open(path, "ab") as f:
+        f.write(b'{"task_id": "' + b"x" * 200_000)
+    assert truncate_torn_tail(path) == 200_013 and path.read_bytes() == whole
+    assert truncate_torn_tail(path) == 0
+
+
+def test_atomic_writes_get_the_mode_of_a_plain_open(tmp_path):
+    import stat
+
+    path = tmp_path / "r.json"
+    atomic_write_text(path, "{}")
+    plain = tmp_path / "plain"
+    plain.write_text("{}")
+    assert stat.S_IMODE(path.stat().st_mode) == stat.S_IMODE(plain.stat().st_mode)
+
+
+def test_stale_temporary_files_of_dead_writers_are_removed_live_ones_kept(tmp_path):
+    import subprocess
+    import sys
+
+    from turnrl.io import remove_stale
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    stale, live = tmp_path / f".r.json.{dead}.abc.tmp", tmp_path / f".r.json.{os.getpid()}.def.tmp"
+    stale.write_text("half")
+    live.write_text("being written")
+    (tmp_path / "r.json").write_text("{}")
+    assert remove_stale(tmp_path) == [stale]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, "r.json"])
