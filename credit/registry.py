@@ -23,6 +23,7 @@ from .penalties import invalid_penalty as penalty_of
 from .rloo import rloo
 from .salt import salt
 from .tournament import tournament
+from .tree import tree
 
 Method = Callable[..., np.ndarray]
 
@@ -35,6 +36,7 @@ _METHODS: dict[str, Method] = {
     "tournament": tournament,
     "ospo": ospo,
     "gae": gae,
+    "tree": tree,
 }
 
 
