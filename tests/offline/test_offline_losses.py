@@ -57,6 +57,40 @@ def test_value_positions_past_a_response_are_ignored():
     assert oreo.value_loss(values, lr, mask, traj, reward, BETA).item() == pytest.approx(0.0, abs=1e-12)
 
 
+def uneven_trajectories():
+    """Trajectory 0: two steps of 3 tokens (6 value positions); trajectory 1: one step of 1 token."""
+    lr = torch.zeros(3, 3)
+    mask = torch.tensor([[1.0, 1.0, 1.0], [1.0, 1.0, 1.0], [1.0, 0.0, 0.0]])
+    return lr, mask, torch.tensor([0, 0, 1]), torch.tensor([1.0, 1.0, 0.0])
+
+
+def test_value_loss_averages_per_trajectory_then_over_the_batch():
+    # jwhj/OREO: sum over a sequence's state positions / their count, then the batch mean.
+    # Offsets 0.1 on trajectory 0 (6 positions) and 0.3 on trajectory 1 (1 position):
+    # reference (0.01 + 0.09) / 2 = 0.05; turnrl's earlier mean over positions (6 * 0.01 + 0.09) / 7
+    lr, mask, traj, reward = uneven_trajectories()
+    values = oreo.telescoped_targets(lr, mask, traj, reward, BETA) + torch.tensor([[0.1], [0.1], [0.3]])
+    assert oreo.value_loss(values, lr, mask, traj, reward, BETA).item() == pytest.approx(0.05)
+    by_position = oreo.value_loss(values, lr, mask, traj, reward, BETA, average="position")
+    assert by_position.item() == pytest.approx(0.15 / 7)
+
+
+def test_value_loss_skips_the_state_after_each_action_and_step_level_trains_step_starts_only():
+    lr, mask, traj, reward = uneven_trajectories()
+    values = oreo.telescoped_targets(lr, mask, traj, reward, BETA)
+    values[0, 3] = values[1, 3] = values[2, 1] = 100.0  # k = n_b: the state right after each action
+    assert oreo.value_loss(values, lr, mask, traj, reward, BETA).item() == pytest.approx(0.0, abs=1e-12)
+    # with after_action (turnrl's earlier rule) those count: trajectory 0 has 8 positions, 2 off by
+    # 100 - 1 = 99; trajectory 1 has 2, 1 off by 100 - 0: (2 * 99^2 / 8 + 100^2 / 2) / 2
+    old = oreo.value_loss(values, lr, mask, traj, reward, BETA, after_action=True)
+    assert old.item() == pytest.approx((2 * 99 ** 2 / 8 + 100 ** 2 / 2) / 2)
+    values = oreo.telescoped_targets(lr, mask, traj, reward, BETA)
+    values[:, 1:] = 50.0  # inside the turn: ignored by the step-level variant
+    assert oreo.value_loss(values, lr, mask, traj, reward, BETA, step_level=True).item() == pytest.approx(0.0)
+    values[0, 0] += 0.2  # a step start counts: trajectory 0 mean 0.04 / 2 steps, batch (0.02 + 0) / 2
+    assert oreo.value_loss(values, lr, mask, traj, reward, BETA, step_level=True).item() == pytest.approx(0.01)
+
+
 def test_token_policy_loss_gradient_flows_only_through_the_current_token():
     lr, mask, traj, reward = two_trajectories()
     values = torch.randn(3, 4, requires_grad=True)
@@ -78,7 +112,9 @@ def test_step_policy_loss_gradient_is_the_same_for_every_token_of_a_turn():
     step_lr = (lr.detach() * mask).sum(-1)
     future = oreo.future_step_sums(step_lr, traj)
     residual = BETA * step_lr + BETA * future + values[:, 0] - reward
-    expected = (2 * BETA * residual / 3)[:, None] * mask
+    # per trajectory, then over the 2 trajectories: trajectory 0's two turns weigh 1/4 each, trajectory 1's 1/2
+    weight = torch.tensor([1 / 4, 1 / 4, 1 / 2])
+    expected = (2 * BETA * residual * weight)[:, None] * mask
     assert torch.allclose(lr.grad, expected, atol=1e-6)
     # later turns are held fixed: the first turn's gradient does not depend on the second turn's
     # log-ratio through the future sum (only through its own residual value).

@@ -75,3 +75,20 @@ def test_exported_run_loads_as_value_guided_agent_choosing_argmax_v(tiny_dir, tm
     assert out.response_ids == agent.policy.candidate_ids(out.action)
     with pytest.raises(ValueError, match="k=<int>"):
         make_agent(f"oreo:{tmp_path},beam=3")
+
+
+def test_step_level_oreo_trains_the_value_at_step_starts_only(tiny_dir, tmp_path):
+    from turnrl.trainers.offline import oreo
+    from turnrl.trainers.offline.batching import pack_steps, state_values
+
+    t = trainer(tiny_dir, "oreo", tmp_path, oreo_variant="step")
+    batch = pack_steps(t.items, t.pad_id)
+    logratio = torch.zeros_like(batch.mask)
+    with torch.no_grad():
+        values = state_values(t.value_model, batch)
+        values = values + torch.arange(values.shape[1], dtype=values.dtype)  # differ inside each turn
+        got = t.value_loss(values, logratio, batch)
+        starts_only = oreo.value_loss(values, logratio, batch.mask, batch.traj, batch.reward, t.config.beta,
+                                      step_level=True)
+        every_token = oreo.value_loss(values, logratio, batch.mask, batch.traj, batch.reward, t.config.beta)
+    assert got.item() == pytest.approx(starts_only.item()) and got.item() != pytest.approx(every_token.item())

@@ -25,7 +25,7 @@ class StepBatch:
     targets: torch.Tensor  # [B, T] response ids, left-aligned, 0-padded
     mask: torch.Tensor  # [B, T] float 0/1
     traj: torch.Tensor  # [B] trajectory index within the batch
-    reward: torch.Tensor  # [B] outcome reward of the row's trajectory
+    reward: torch.Tensor  # [B] reward-to-go of the row's step (the outcome R for sparse rewards)
 
     def to(self, device: torch.device) -> "StepBatch":
         return StepBatch(*(t.to(device) for t in (self.input_ids, self.attention_mask, self.starts, self.targets,
@@ -39,11 +39,11 @@ class StepBatch:
 def pack_steps(trajectories: Sequence[TokenizedTrajectory], pad_id: int) -> StepBatch:
     prompts, responses, traj, reward = [], [], [], []
     for i, t in enumerate(trajectories):
-        for s in t.steps:
+        for s, target in zip(t.steps, t.step_targets(), strict=True):
             prompts.append(s.prompt_ids)
             responses.append(s.response_ids)
             traj.append(i)
-            reward.append(t.reward)
+            reward.append(target)
     input_ids, attention, _ = pack_right_padded(prompts, responses, pad_id)
     width = max(len(r) for r in responses)
     targets = torch.zeros((len(responses), width), dtype=torch.long)

@@ -44,6 +44,8 @@ class OfflineConfig(YamlConfig):
     beta: float = 0.03
     alpha: float | None = None  # KL coefficient; None: 0.01 (token) or 0.1 (step)
     oreo_variant: str = "token"
+    oreo_average: str = "trajectory"  # loss mean per trajectory then batch (jwhj/OREO); "position": all at once
+    oreo_value_after_action: bool = False  # also train V at the state right after each action (turnrl's earlier rule)
 
     # ---- DPO / SimPO ----
     dpo_beta: float = 0.1
@@ -71,6 +73,7 @@ class OfflineConfig(YamlConfig):
         checks = [
             (self.method in METHODS, f"method must be one of {METHODS}"),
             (self.oreo_variant in OREO_VARIANTS, f"oreo_variant must be one of {OREO_VARIANTS}"),
+            (self.oreo_average in ("trajectory", "position"), "oreo_average must be trajectory or position"),
             (self.prompt in ("compact", "default"), "prompt must be compact or default"),
             (self.iterations >= 0 and self.batch_trajectories >= 1, "iterations >= 0, batch_trajectories >= 1"),
             (self.lr > 0 and self.value_lr > 0 and self.max_grad_norm > 0, "learning rates and max_grad_norm > 0"),

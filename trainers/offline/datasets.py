@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from turnrl.io import atomic_write_json, load_trajectories, save_trajectories, to_hf_dataset
+from turnrl.io import atomic_write_json, save_trajectories, to_hf_dataset
+from turnrl.trainers.offline.validation import load_checked
 from turnrl.types import AgentInput, Trajectory
 
 TRAJECTORIES = "trajectories.jsonl"
@@ -34,12 +35,14 @@ def save_dataset(directory: str | Path, trajectories: Sequence[Trajectory], meta
 
 
 def load_dataset(directory: str | Path) -> list[Trajectory]:
-    """Reads a dataset directory (or a bare JSONL file); corrupt lines raise ValueError naming them."""
+    """Reads a dataset directory (or a bare JSONL file). Every record is type-checked
+    (`validation.py`): a corrupt line, a wrong type (`won: "false"`, a NaN reward, a null action)
+    or runaway nesting raises ValueError naming the file and line."""
     path = Path(directory)
     path = path / TRAJECTORIES if path.is_dir() else path
     if not path.is_file():
         raise FileNotFoundError(f"{directory}: no {TRAJECTORIES} (make one with `turnrl collect`)")
-    return load_trajectories(path)
+    return load_checked(path)
 
 
 def load_meta(directory: str | Path) -> dict[str, Any]:
@@ -75,9 +78,24 @@ class TokenizedStep:
 @dataclass
 class TokenizedTrajectory:
     steps: list[TokenizedStep]
-    reward: float  # sparse outcome reward R of the episode
+    reward: float  # episode return R
     won: bool
     task_id: str
+    rewards_to_go: list[float] | None = None  # per step: sum of the rewards from that step on (None: R everywhere)
+
+    def step_targets(self) -> list[float]:
+        """The reward each step's soft-Bellman target telescopes to: its reward-to-go (R for sparse rewards)."""
+        return list(self.rewards_to_go) if self.rewards_to_go is not None else [self.reward] * len(self.steps)
+
+
+def rewards_to_go(traj: Trajectory) -> list[float]:
+    """Undiscounted sum of the step rewards from each step to the end (OREO's undiscounted Bellman):
+    rewards [1, 0] give [1, 0], so V(s_2) is not credited with a reward that came before it."""
+    out, total = [], 0.0
+    for step in reversed(traj.steps):
+        total += float(step.reward)
+        out.append(total)
+    return out[::-1]
 
 
 def action_ids(tokenizer: Any, action: str, eos_id: int | None) -> list[int]:
@@ -105,7 +123,7 @@ def tokenize_trajectories(trajectories: Sequence[Trajectory], tokenizer: Any, en
         steps = [TokenizedStep(fit_prompt_ids(tokenizer, x, history_window, max_prompt_tokens, template).ids,
                                action_ids(tokenizer, s.action, eos_id))
                  for x, s in zip(agent_inputs(traj, env_id), traj.steps)]
-        out.append(TokenizedTrajectory(steps, traj.episode_return, traj.won, traj.task_id))
+        out.append(TokenizedTrajectory(steps, traj.episode_return, traj.won, traj.task_id, rewards_to_go(traj)))
     return out
 
 

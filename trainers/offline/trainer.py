@@ -137,16 +137,23 @@ class OfflineTrainer:
             ref_logits = response_logits(self.reference, batch)
         logratio = logprobs_of(logits, batch.targets, batch.mask) - logprobs_of(ref_logits, batch.targets, batch.mask)
         values = state_values(self.value_model, batch)
-        v_loss = oreo.value_loss(values, logratio, batch.mask, batch.traj, batch.reward, c.beta)
+        v_loss = self.value_loss(values, logratio, batch)
         v_loss.backward()
         v_norm = _clip_and_step(list(self.value_model.parameters()), self.value_optimizer, c.max_grad_norm)
         policy_loss = oreo.policy_loss_token if c.oreo_variant == "token" else oreo.policy_loss_step
-        p_loss = policy_loss(logratio, batch.mask, batch.traj, batch.reward, values, c.beta)
+        p_loss = policy_loss(logratio, batch.mask, batch.traj, batch.reward, values, c.beta, average=c.oreo_average)
         kl = oreo.exact_kl(logits, ref_logits, batch.mask)
         (p_loss + c.kl_coef * kl).backward()
         norm = _clip_and_step(self.params, self.optimizer, c.max_grad_norm)
         return {"loss": p_loss.item(), "value_loss": v_loss.item(), "kl": kl.item(), "grad_norm": norm,
                 "value_grad_norm": v_norm, "value_s0": values[:, 0].mean().item()}
+
+    def value_loss(self, values: torch.Tensor, logratio: torch.Tensor, batch) -> torch.Tensor:
+        """OREO's critic loss as configured; the step-level variant trains V at step starts only."""
+        c = self.config
+        return oreo.value_loss(values, logratio, batch.mask, batch.traj, batch.reward, c.beta,
+                               step_level=c.oreo_variant == "step", after_action=c.oreo_value_after_action,
+                               average=c.oreo_average)
 
     # ---- evaluation, saving, the loop ------------------------------------------------------------
     def evaluate(self, n_tasks: int | None = None, k: int = 0) -> dict[str, Any]:
