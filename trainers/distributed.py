@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
-
 import torch
 import torch.distributed as dist
 
@@ -77,14 +75,6 @@ def broadcast_parameters(model: torch.nn.Module, world: World) -> None:
         return
     for p in model.parameters():
         dist.broadcast(p.data, src=0)
-
-
-def all_gather_objects(obj: Any, world: World) -> list[Any]:
-    if not world.active:
-        return [obj]
-    out: list[Any] = [None] * world.size
-    dist.all_gather_object(out, obj)
-    return out
 
 
 def barrier(world: World) -> None:

@@ -47,13 +47,96 @@ def test_resume_after_crash_reproduces_the_uninterrupted_run(tmp_path):
     assert [p.name for p in list_checkpoints(ckpt_dir)] == ["ckpt-000000.pt", "ckpt-000001.pt"]
 
 
+def _tiny_run(directory, iterations: int):
+    """A Linear model trained a step per iteration, checkpointed after each."""
+    from turnrl.trainers.checkpoint import save_checkpoint
+
+    model = torch.nn.Linear(2, 2)
+    opt = torch.optim.AdamW(model.parameters(), lr=0.1)
+    for it in range(iterations):
+        model(torch.ones(1, 2)).sum().backward()
+        opt.step()
+        save_checkpoint(directory, it, model, opt, None, {"it": it}, keep=5)
+    return model
+
+
+def _fresh():
+    model = torch.nn.Linear(2, 2)
+    return model, torch.optim.AdamW(model.parameters(), lr=0.1)
+
+
 def test_corrupt_checkpoint_is_a_clear_error(tmp_path):
     (tmp_path / "ckpt-000004.pt").write_bytes(b"\x00garbage")
-    path = latest_checkpoint(tmp_path)
-    model = torch.nn.Linear(2, 2)
-    opt = torch.optim.AdamW(model.parameters())
+    with pytest.warns(RuntimeWarning, match="no older checkpoint to fall back to"):
+        assert latest_checkpoint(tmp_path) is None
     with pytest.raises(ValueError, match="not a readable turnrl checkpoint"):
-        load_checkpoint(path, model, opt, None)
+        load_checkpoint(tmp_path / "ckpt-000004.pt", *_fresh(), None)
+
+
+class Payload:
+    """What an attacker pickles: unpickling it calls `open(marker, "w")`, i.e. runs code."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return open, (self.marker, "w")
+
+
+def test_a_crafted_checkpoint_runs_no_code_and_the_newest_intact_one_is_used(tmp_path):
+    trained = _tiny_run(tmp_path, 2)
+    marker = tmp_path.parent / f"{tmp_path.name}-pwned"
+    crafted = tmp_path / "ckpt-000002.pt"
+    torch.save({"format": 2, "model": Payload(marker)}, crafted)
+    torch.load(crafted, weights_only=False)  # the file is real: an unsafe load runs its code
+    assert marker.exists()
+    marker.unlink()
+    with pytest.warns(RuntimeWarning, match=r"ckpt-000002.pt: not a readable turnrl checkpoint.*falling back to "
+                                            r"ckpt-000001.pt"):
+        newest = latest_checkpoint(tmp_path)
+    assert newest.name == "ckpt-000001.pt" and not marker.exists()
+    with pytest.raises(ValueError, match="not a readable turnrl checkpoint"):
+        load_checkpoint(crafted, *_fresh(), None)
+    assert not marker.exists()
+    model, opt = _fresh()
+    assert load_checkpoint(newest, model, opt, None)["iteration"] == 1
+    assert torch.equal(model.weight, trained.weight) and opt.state_dict()["state"][0]["step"] == 2
+
+
+def test_a_truncated_newest_checkpoint_falls_back_to_the_one_before(tmp_path):
+    _tiny_run(tmp_path, 3)
+    newest = tmp_path / "ckpt-000002.pt"
+    newest.write_bytes(newest.read_bytes()[: newest.stat().st_size // 2])
+    with pytest.warns(RuntimeWarning, match="falling back to ckpt-000001.pt"):
+        assert latest_checkpoint(tmp_path).name == "ckpt-000001.pt"
+
+
+def test_checkpoints_hold_tensors_and_json_only(tmp_path):
+    import json
+    import pickletools
+    import zipfile
+
+    _tiny_run(tmp_path, 1)
+    path = tmp_path / "ckpt-000000.pt"
+    with zipfile.ZipFile(path) as z:
+        data = z.read(next(n for n in z.namelist() if n.endswith("data.pkl")))
+    globals_used = {arg for op, arg, _ in pickletools.genops(data) if op.name in ("GLOBAL", "STACK_GLOBAL") and arg}
+    assert all(g.startswith(("torch", "collections OrderedDict")) for g in globals_used), globals_used
+    state = json.loads(torch.load(path, weights_only=True)["state_json"])
+    assert state["iteration"] == 0 and state["config"] == {"it": 0}
+
+
+def test_saving_removes_temporary_files_of_killed_saves(tmp_path):
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    tmp_path.mkdir(exist_ok=True)
+    for name in (f".ckpt-000003.pt.{dead}.x1.tmp", ".ckpt-a1b2c3.tmp"):  # today's and the old temp names
+        (tmp_path / name).write_bytes(b"half a checkpoint")
+    _tiny_run(tmp_path, 1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt-000000.pt"]
 
 
 def test_config_yaml_round_trip_and_errors(tmp_path):
@@ -128,3 +211,25 @@ def test_kill_9_mid_run_loses_at_most_the_running_iteration(tmp_path):
     assert f"done: {6 - first} iterations" in resumed.stdout
     assert [r["iteration"] for r in read_metrics(tmp_path / "run" / "metrics.jsonl")] == list(range(6))
     assert latest_checkpoint(ckpts).name == "ckpt-000005.pt"
+
+
+def test_a_fresh_run_in_a_used_out_dir_is_refused_unless_resumed_or_overwritten(tmp_path, capsys):
+    from turnrl.cli import main
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(small_config(tmp_path / "run", 5).to_yaml())
+    old = tmp_path / "run"
+    _tiny_run(old / "checkpoints", 1)
+    (old / "metrics.jsonl").write_text('{"iteration": 0}\n')
+    (old / "notes.txt").write_text("mine")
+    assert main(["train", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert "is not empty (checkpoints, metrics.jsonl, notes.txt)" in err and "--overwrite" in err
+    assert (old / "checkpoints" / "ckpt-000000.pt").exists()  # nothing touched
+    # --overwrite: the old run's files go, other files stay; KEY=VALUE after an option is an override
+    assert main(["train", str(cfg), "--overwrite", "iterations=0"]) == 0
+    assert sorted(p.name for p in old.iterdir()) == ["config.yaml", "notes.txt"]
+    assert "iterations: 0" in (old / "config.yaml").read_text()
+    with pytest.raises(SystemExit):  # argparse: not allowed together
+        main(["train", str(cfg), "--resume", "--overwrite"])
+    assert "not allowed with argument --resume" in capsys.readouterr().err

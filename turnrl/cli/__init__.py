@@ -31,7 +31,14 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     import turnrl.trainers.offline  # noqa: F401  (registers the agent kind oreo:<dir>; imports no torch)
 
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    # KEY=VALUE settings may follow options too (`turnrl train CFG --out X iterations=2`)
+    if extra and isinstance(getattr(args, "overrides", None), list) and \
+            all("=" in a and not a.startswith("-") for a in extra):
+        args.overrides += extra
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return int(args._run(args) or 0)
     except KeyboardInterrupt:
