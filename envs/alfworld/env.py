@@ -22,6 +22,7 @@ import os
 from typing import Any
 
 from turnrl.envs.alfworld import engine
+from turnrl.envs.alfworld import snapshot as alf_snapshot
 from turnrl.envs.alfworld.games import (
     Game,
     find_game,
@@ -38,6 +39,10 @@ SETTINGS = ("split", "task_types", "game", "data_dir", "reward", "expert")
 
 class ALFWorldEnv(TextEnv):
     """One ALFWorld game at a time; see the module docstring for settings and info keys."""
+
+    metadata = {**TextEnv.metadata, "snapshot": "exact"}  # PDDL operators + bookkeeping (snapshot.py)
+    _snapshot, _restore = alf_snapshot.snapshot, alf_snapshot.restore
+    step = alf_snapshot.step  # TextEnv.step, recording the PDDL operator each step applies
 
     list_tasks = staticmethod(list_tasks)
 
