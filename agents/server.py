@@ -47,6 +47,7 @@ def create_app(policy: HFPolicy, model_name: str, limits: ServerLimits | None = 
     install_error_handlers(app)
     app.add_middleware(GuardMiddleware, max_body_bytes=limits.max_body_bytes, api_key=api_key)
     batcher = RequestBatcher(policy, max_queue=limits.max_queue)
+    context = getattr(getattr(policy.model, "config", None), "max_position_embeddings", None)
     app.state.batcher = batcher
 
     @app.get("/health")
@@ -68,7 +69,12 @@ def create_app(policy: HFPolicy, model_name: str, limits: ServerLimits | None = 
         if len(prompt) > limits.max_prompt_tokens:
             raise APIError(400, f"prompt has {len(prompt)} tokens, more than this server's {limits.max_prompt_tokens}",
                            param="messages", code="context_length_exceeded")
-        job = Job([prompt] * (req.n or 1), _sampling(req, limits), req.seed)
+        sampling = _sampling(req, limits)
+        if context and len(prompt) + sampling.max_new_tokens > context:
+            raise APIError(400, f"prompt ({len(prompt)} tokens) plus max_tokens ({sampling.max_new_tokens}) is more "
+                           f"than the model's context of {context} tokens", param="max_tokens",
+                           code="context_length_exceeded")
+        job = Job([prompt] * (req.n or 1), sampling, req.seed)
         reply = _Reply(model_name, prompt, req, policy.tokenizer)
         if req.stream:
             return _stream(batcher, job, reply)
@@ -222,8 +228,8 @@ def serve_model_spec(spec: str) -> tuple[str, str | None]:
             raise ValueError("model spec 'hf' needs a model: hf:smollm2, hf:tiny or hf:/path/to/checkpoint")
         return spec, None
     if kind in AGENT_FACTORIES and not Path(spec).exists():
-        raise ValueError(f"turnrl serve serves Hugging Face models (hf:smollm2, hf:tiny, hf:/path); {spec!r} is "
-                         f"a {kind!r} agent")
+        raise ValueError(f"only Hugging Face models can be served (hf:smollm2, hf:tiny, hf:/path); {spec!r} names "
+                         f"an agent of kind {kind!r}")
     return f"hf:{spec}", (f"--model {spec} is deprecated and will stop working: write --model hf:{spec}, "
                           "the spelling `turnrl eval --agent` uses")
 

@@ -30,7 +30,7 @@ def _start_server(model_dir: Path) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen([sys.executable, "-m", "turnrl", "serve", "--model", f"hf:{model_dir}", "--port", str(port),
                              "--device", "cpu"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # torch start-up on 2 busy cores can take a minute
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"turnrl serve exited: {proc.stderr.read().decode()[-2000:]}")
@@ -40,7 +40,7 @@ def _start_server(model_dir: Path) -> tuple[subprocess.Popen, str]:
         except httpx.TransportError:
             time.sleep(0.1)
     proc.kill()
-    raise RuntimeError("turnrl serve did not come up within 60 s")
+    raise RuntimeError("turnrl serve did not come up within 180 s")
 
 
 def _stop(proc: subprocess.Popen) -> None:

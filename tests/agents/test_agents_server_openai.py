@@ -126,14 +126,18 @@ def test_streaming_sends_the_same_text_as_a_plain_request(serve_app):
 
 def test_stream_wire_format_ends_with_done(serve_app):
     served = serve_app()
-    body = {"model": "hf:tiny", "messages": HI, "max_tokens": 5, "n": 2, "stream": True}
+    body = {"model": "hf:tiny", "messages": HI, "max_tokens": 5, "n": 2, "stream": True, "logprobs": True}
     with httpx.stream("POST", f"{served.url}/chat/completions", json=body, timeout=30) as r:
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
         raw = r.read().decode()
     events = [e for e in raw.split("\n\n") if e]
     assert all(e.startswith("data: ") for e in events) and events[-1] == "data: [DONE]"
-    finishes = [json.loads(e[6:])["choices"][0] for e in events[:-1]]
-    assert sorted(c["index"] for c in finishes if c["finish_reason"]) == [0, 1]
+    choices = [json.loads(e[6:])["choices"][0] for e in events[:-1]]
+    finishes = [c for c in choices if c["finish_reason"]]
+    assert sorted(c["index"] for c in finishes) == [0, 1]
+    for c in finishes:  # the finishing chunk carries the choice's token ids and their raw log-probs
+        assert 1 <= len(c["token_ids"]) == len(c["logprobs"]["content"]) <= 5
+        assert all(t["logprob"] <= 0 for t in c["logprobs"]["content"])
 
 
 # ---- items 4 and 7: errors in the OpenAI shape, validated fields ----------------------------------------------------
@@ -167,6 +171,13 @@ def test_errors_have_the_openai_shape(serve_app):
     missing = httpx.get(f"{served.url}/nothing-here")
     assert missing.status_code == 404 and missing.json()["error"]["type"] == "invalid_request_error"
     assert httpx.post(f"{served.url}/chat/completions", json={"messages": HI, "max_tokens": 2}).status_code == 200
+
+
+def test_prompt_plus_max_tokens_must_fit_the_model_context(serve_app):
+    served = serve_app(ServerLimits(max_tokens=8192))  # the tiny model's context is 4096 positions
+    with served.client() as client, pytest.raises(openai.BadRequestError) as info:
+        client.chat.completions.create(model="hf:tiny", messages=HI, max_tokens=4095)
+    assert info.value.code == "context_length_exceeded" and "4096" in info.value.message
 
 
 # ---- item 6: the API key -------------------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     if note:
         print(f"turnrl serve: {note}", file=sys.stderr)
     try:
-        print(f"serving {model} on http://{args.host}:{args.port}/v1"
+        print(f"turnrl serve: loading {model} to serve on http://{args.host}:{args.port}/v1"
               f"{' (API key required)' if api_key else ''}", file=sys.stderr, flush=True)
         serve(model, host=args.host, port=args.port, device=args.device, log_level=args.log_level,
               api_key=api_key, insecure_bind=args.insecure_bind, limits=_limits(args))
