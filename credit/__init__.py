@@ -7,7 +7,7 @@ from .gae import discounted_returns, gae, gae_arrays, returns
 from .gdpo import gdpo, gdpo_arrays
 from .gigpo import gigpo, step_advantages
 from .grpo import grpo
-from .ospo import ospo, ospo_arrays
+from .ospo import normalized_reward_to_go, ospo, ospo_arrays, reward_to_go
 from .registry import compute_advantages, get_method, list_methods, register_method
 from .rloo import leave_one_out, rloo
 from .salt import salt, salt_graph
@@ -16,7 +16,8 @@ from .tournament import round_robin, single_elimination, tournament
 
 __all__ = [
     "broadcast_to_tokens", "compute_advantages", "discounted_returns", "gae", "gae_arrays", "gdpo", "gdpo_arrays",
-    "get_method", "gigpo", "grpo", "leave_one_out", "list_methods", "ospo", "ospo_arrays", "register_method",
-    "repeat_per_token", "returns", "rloo", "round_robin", "salt", "salt_graph", "single_elimination",
+    "get_method", "gigpo", "grpo", "leave_one_out", "list_methods", "normalized_reward_to_go", "ospo", "ospo_arrays",
+    "register_method", "repeat_per_token", "returns", "reward_to_go", "rloo", "round_robin", "salt", "salt_graph",
+    "single_elimination",
     "step_advantages", "tournament",
 ]

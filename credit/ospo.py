@@ -171,3 +171,15 @@ def normalized_reward_to_go(time_ids: np.ndarray, rewards: np.ndarray, agent_ids
     order_in_agent = np.argsort(np.lexsort((np.asarray(time_ids), agent_ids)), kind="stable")
     times = np.asarray(time_ids, dtype=np.float64)
     return discounted_returns(normalized, agent_ids, order_in_agent, gamma, times=times)
+
+
+def reward_to_go(rows: StepRows, gamma: float = 0.99, time: np.ndarray | None = None, eps: float = 1e-8,
+                 ddof: int = 0) -> np.ndarray:
+    """`normalized_reward_to_go` on step rows: each trajectory is an agent, `time` its rows' times
+    (default `rows.step`); the OSPO paper's GRPO baseline for fleet dispatch."""
+    if len(rows) == 0:
+        return np.zeros(0)
+    when = rows.step if time is None else np.asarray(time)
+    if when.shape != (len(rows),):
+        raise ValueError(f"time must have one entry per row ({len(rows)}), got shape {when.shape}")
+    return normalized_reward_to_go(when, rows.reward, rows.traj, gamma, eps, ddof)

@@ -17,7 +17,7 @@ from .gae import gae
 from .gdpo import gdpo
 from .gigpo import gigpo
 from .grpo import grpo
-from .ospo import ospo
+from .ospo import ospo, reward_to_go
 from .penalties import check_coef
 from .penalties import invalid_penalty as penalty_of
 from .rloo import rloo
@@ -35,6 +35,7 @@ _METHODS: dict[str, Method] = {
     "gdpo": gdpo,
     "tournament": tournament,
     "ospo": ospo,
+    "reward_to_go": reward_to_go,
     "gae": gae,
     "tree": tree,
 }

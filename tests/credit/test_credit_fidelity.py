@@ -173,7 +173,7 @@ def test_grpo_penalty_lowers_the_invalid_rows_sample(rows_of):
     np.testing.assert_allclose(got, [0.05 / (0.1 / math.sqrt(2) + 1e-6), -0.05 / (0.1 / math.sqrt(2) + 1e-6)])
 
 
-@pytest.mark.parametrize("name", ["rloo", "tournament", "gae", "gdpo", "ospo", "tree"])
+@pytest.mark.parametrize("name", ["rloo", "tournament", "gae", "gdpo", "ospo", "tree", "reward_to_go"])
 def test_methods_without_a_sample_of_the_row_get_the_penalty_on_the_advantage(rows_of, name):
     rows = penalty_rows(rows_of)
     params = {"tournament": {"judge": quality_judge([0.3, 0.1, 0.9])}, "gae": {"values": np.zeros(len(rows))}}
@@ -192,7 +192,7 @@ def test_penalty_is_never_silently_ignored(rows_of, name):
 
 
 def test_every_registered_method_is_covered_and_a_negative_penalty_is_refused(rows_of):
-    covered = {"grpo", "rloo", "tournament", "gae", "gdpo", "gigpo", "ospo", "salt", "tree"}
+    covered = {"grpo", "rloo", "tournament", "gae", "gdpo", "gigpo", "ospo", "salt", "tree", "reward_to_go"}
     assert set(list_methods()) <= covered
     with pytest.raises(ValueError, match="coefficient >= 0"):
         compute_advantages("grpo", penalty_rows(rows_of), invalid_penalty=-0.1)

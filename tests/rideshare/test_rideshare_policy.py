@@ -77,22 +77,38 @@ def test_ospo_advantages_are_one_step_groups(small_core):
     trainer = DispatchTrainer(small_core, DispatchTrainConfig(advantage="ospo"))
     batch = collect_episode(small_core, trainer.policy, seed=3)
     adv = trainer.advantages(batch)
-    plain = ospo_arrays(batch.times, batch.rewards, fairness=0)
+    plain = ospo_arrays(batch.minutes, batch.rewards, fairness=0)
     assert len(batch) > 10
-    for t in np.unique(batch.times):
-        now = batch.times == t
+    for t in np.unique(batch.minutes):
+        now = batch.minutes == t
         if now.sum() > 1:
             assert plain[now].mean() == pytest.approx(0.0, abs=1e-6)
         # the reference's fairness term: one value per minute, the change in the fleet's std (ddof 0)
         shift = plain[now] - adv[now]
         assert shift == pytest.approx(np.full(now.sum(), shift[0]), abs=1e-9)
     cumulative, fleet = np.zeros(small_core.config.n_vehicles), []
-    for t in np.unique(batch.times):
+    for t in np.unique(batch.minutes):
         before = cumulative.std()
-        np.add.at(cumulative, batch.vehicles[batch.times == t], batch.rewards[batch.times == t])
+        np.add.at(cumulative, batch.vehicles[batch.minutes == t], batch.rewards[batch.minutes == t])
         fleet.append(cumulative.std() - before)
-    shifts = [(plain - adv)[batch.times == t][0] for t in np.unique(batch.times)]
+    shifts = [(plain - adv)[batch.minutes == t][0] for t in np.unique(batch.minutes)]
     assert shifts == pytest.approx(fleet, abs=1e-9)
+
+
+def test_episode_is_one_trajectory_per_vehicle_and_credit_comes_from_credit(small_core):
+    trainer = DispatchTrainer(small_core, DispatchTrainConfig(advantage="grpo", gamma=0.9))
+    batch = collect_episode(small_core, trainer.policy, seed=3)
+    assert len(batch.trajectories) == small_core.config.n_vehicles  # the whole fleet, matched or not
+    assert {t.group_id for t in batch.trajectories} == {"rideshare-3"}
+    steps = [s for t in batch.trajectories for s in t.steps]
+    assert [s.info["pair"] for s in steps] == batch.chosen.tolist()  # each row points at its chosen pair
+    assert all(np.all(np.diff([s.t for s in t.steps]) > 0) for t in batch.trajectories)  # in time order
+    assert sum(len(t.steps) for t in batch.trajectories) == batch.metrics["served"]
+    expected = normalized_reward_to_go(batch.minutes, batch.rewards, batch.vehicles, gamma=0.9)
+    assert trainer.advantages(batch) == pytest.approx(expected)
+    critic = DispatchTrainer(small_core, DispatchTrainConfig(advantage="critic"))
+    adv = critic.advantages(batch)
+    assert adv.mean() == pytest.approx(0.0, abs=1e-9) and adv.std() == pytest.approx(1.0, abs=1e-6)
 
 
 def test_ppo_update_moves_probability_towards_positive_advantage(small_core):
