@@ -180,3 +180,44 @@ def test_eval_table_keeps_its_width_when_piped(monkeypatch, capsys):
     trajs = [Trajectory(task_id=name), Trajectory(task_id="short")]
     print_summary(summarize(trajs), "piped")  # capsys's stdout is not a terminal, as under a pipe
     assert name in capsys.readouterr().out  # on one line, not folded a few characters a line
+
+
+def test_collect_writes_episodes_as_they_finish_and_resume_runs_the_rest(toy_env_id, tmp_path):
+    # the expert alone, so that the resumed run must equal the uninterrupted one; a random mixture's
+    # draws after a resume differ from the uninterrupted run's (one RNG across episodes, not saved)
+    argv = ["collect", toy_env_id, "--agent", "expert", "--episodes", "4", "--group-size", "2",
+            "--max-steps", "6", "--pool", "subprocess:2", "--no-progress"]
+    assert main([*argv, "--out", str(tmp_path / "full")]) == 0
+    full = (tmp_path / "full" / "trajectories.jsonl").read_text().splitlines(keepends=True)
+    assert len(full) == 8
+    part = tmp_path / "part"
+    part.mkdir()
+    (part / "trajectories.jsonl").write_text("".join(full[:3]) + full[3][:40])  # killed while writing the 4th
+    assert main([*argv, "--out", str(part), "--resume"]) == 0
+    assert (part / "trajectories.jsonl").read_text() == "".join(full)
+    meta = json.loads((part / "meta.json").read_text())
+    assert meta["agents"] == "expert" and meta["step_timeout"] == 60.0
+    assert main([*argv[:3], "expert:0.7", "random:0.3", *argv[4:], "--out", str(tmp_path / "mix")]) == 0
+    assert json.loads((tmp_path / "mix" / "meta.json").read_text())["agents"] == "expert:0.7,random:0.3"
+
+
+@pytest.mark.parametrize("argv, old, new", [
+    (["collect", "E", "--out", "x", "--agents", "expert:1"], "--agents", "--agent"),
+    (["arena", "tictactoe", "--agents", "random", "minimax"], "--agents", "--agent"),
+    (["arena", "tictactoe", "--agent", "random", "minimax", "--game-arg", "a=1"], "--game-arg", "--env-arg"),
+    (["arena", "tictactoe", "--agent", "random", "minimax", "--max-moves", "9"], "--max-moves", "--max-steps"),
+])
+def test_an_old_flag_spelling_names_the_new_one(argv, old, new, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    assert f"{old} was renamed: use {new}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("leave", ["quit\n", "exit\n", ":quit\n", ""])  # "": end of input, as Ctrl-D gives
+def test_play_says_how_to_leave_and_leaves_cleanly(toy_env_id, leave, monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", io.StringIO("wait\n" + leave + ("inc\n" * 9 if leave else "")))
+    assert main(["play", toy_env_id, "--seed", "2"]) == 0
+    out = capsys.readouterr().out
+    assert ":quit (or quit, exit, Ctrl-D) leaves" in " ".join(out.split("You are at")[0].split())  # said first
+    assert out.count("You are at") == 2, out  # the start and one step; nothing after the leave is read

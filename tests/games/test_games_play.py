@@ -73,18 +73,18 @@ def test_games_selfplay_is_deterministic_for_a_seed():
 
 def test_games_arena_ranks_minimax_over_random(tmp_path, capsys):
     out = tmp_path / "arena.json"
-    assert main(["arena", "tictactoe", "--agents", "random", "minimax", "--games", "10", "--out", str(out)]) == 0
+    assert main(["arena", "tictactoe", "--agent", "random", "minimax", "--games", "10", "--out", str(out)]) == 0
     result = json.loads(out.read_text())
     assert result["ranking"] == ["minimax", "random"]
     assert result["results"]["minimax"]["random"]["loss"] == 0
     assert "W/D/L" in capsys.readouterr().out
-    assert main(["arena", "go", "--agents", "random", "minimax"]) == 2
+    assert main(["arena", "go", "--agent", "random", "minimax"]) == 2
 
 
 @needs_stockfish
 def test_games_arena_chess_orders_stockfish_above_random(tmp_path):
     out = tmp_path / "arena.json"
-    assert main(["arena", "chess", "--agents", "random", "stockfish:0", "--games", "2", "--out", str(out)]) == 0
+    assert main(["arena", "chess", "--agent", "random", "stockfish:0", "--games", "2", "--out", str(out)]) == 0
     assert json.loads(out.read_text())["ranking"] == ["stockfish:0", "random"]
 
 

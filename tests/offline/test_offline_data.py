@@ -112,7 +112,7 @@ def test_collect_command_writes_a_dataset_and_rejects_bad_input(tmp_path, capsys
     from turnrl.cli import main
 
     out = tmp_path / "ds"
-    code = main(["collect", "turnrl/TextWorld-Coin-v0", "--agents", "expert:0.5,random:0.5", "--episodes", "1",
+    code = main(["collect", "turnrl/TextWorld-Coin-v0", "--agent", "expert:0.5,random:0.5", "--episodes", "1",
                  "--group-size", "2", "--max-steps", "3", "--env-arg", "difficulty=1", "--env-arg", "n_games=1",
                  "--pool", "inprocess:2", "--out", str(out), "--no-progress"])
     assert code == 0
@@ -120,5 +120,5 @@ def test_collect_command_writes_a_dataset_and_rejects_bad_input(tmp_path, capsys
     assert len(data) == 2 and {t.group_id for t in data} == {"0:seed-0"}
     step = data[0].steps[0]
     assert step.info["behaviour_agent"] in ("expert", "random") and "look" in step.info[ADMISSIBLE_KEY]
-    assert main(["collect", "turnrl/TextWorld-Coin-v0", "--agents", "expert:-2", "--out", str(tmp_path / "x")]) == 2
+    assert main(["collect", "turnrl/TextWorld-Coin-v0", "--agent", "expert:-2", "--out", str(tmp_path / "x")]) == 2
     assert "weight" in capsys.readouterr().err

@@ -8,7 +8,7 @@ scalar info) and offline prompts can be rebuilt exactly as the policy would see 
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -26,7 +26,7 @@ def parse_mixture(text: str) -> list[tuple[str, float]]:
     """
     parts = [p.strip() for p in text.split(",") if p.strip()]
     if not parts:
-        raise ValueError("--agents needs at least one agent spec, e.g. expert:0.5,random:0.5")
+        raise ValueError("--agent needs at least one agent spec, e.g. expert:0.5 random:0.5")
     out = []
     for part in parts:
         spec, sep, weight = part.rpartition(":")
@@ -82,8 +82,13 @@ class MixtureAgent:
 
 def collect_dataset(env_id: str, mixture: Sequence[tuple[str, float]], episodes: int, *, seed: int = 0,
                     group_size: int = 1, max_steps: int = 50, num_envs: int = 4, backend: str = "inprocess",
-                    env_kwargs: dict[str, Any] | None = None, progress: bool = False) -> list[Trajectory]:
-    """`episodes` tasks (seeds seed, seed+1, ...) each run `group_size` times under the agent mixture."""
+                    env_kwargs: dict[str, Any] | None = None, progress: bool = False,
+                    pool_kwargs: dict[str, Any] | None = None, on_episode: Callable[[Trajectory], None] | None = None,
+                    finished: Sequence[Trajectory] = ()) -> list[Trajectory]:
+    """`episodes` tasks (seeds seed, seed+1, ...) each run `group_size` times under the agent mixture.
+
+    `pool_kwargs` go to `make_pool` (timeouts); `on_episode` sees each annotated trajectory as it
+    finishes; `finished` are the episodes an interrupted collection already wrote (not run again)."""
     from turnrl.agents.registry import make_agent
     from turnrl.envs.pool import make_pool
     from turnrl.rollout import TaskSpec, collect
@@ -91,9 +96,13 @@ def collect_dataset(env_id: str, mixture: Sequence[tuple[str, float]], episodes:
     agents = [make_agent(spec, seed=seed + i) for i, (spec, _) in enumerate(mixture)]
     agent = MixtureAgent(agents, [w for _, w in mixture], [s for s, _ in mixture], seed=seed)
     tasks = [TaskSpec(seed=seed + i) for i in range(episodes)]
-    with make_pool(env_id, num_envs, backend, env_kwargs=env_kwargs) as pool:
-        trajectories = collect(pool, agent, tasks, group_size=group_size, max_steps=max_steps, progress=progress)
-    agent.annotate(trajectories)
-    for traj in trajectories:
+
+    def done(traj: Trajectory) -> None:
+        agent.annotate([traj])
         traj.metadata["agents"] = ",".join(f"{s}:{w:g}" for s, w in mixture)
-    return trajectories
+        if on_episode is not None:
+            on_episode(traj)
+
+    with make_pool(env_id, num_envs, backend, env_kwargs=env_kwargs, **(pool_kwargs or {})) as pool:
+        return collect(pool, agent, tasks, group_size=group_size, max_steps=max_steps, progress=progress,
+                       on_episode=done, finished=finished)

@@ -1,4 +1,4 @@
-"""`turnrl arena GAME --agents A B C --games N`: round-robin tournament, W/D/L table and TrueSkill.
+"""`turnrl arena GAME --agent A B C --games N`: round-robin tournament, W/D/L table and TrueSkill.
 
 Every pair of agents plays N games of GAME (seats alternate, seeds SEED, SEED+1, ...) through
 `turnrl.selfplay.play_games`; a game is a win for the player with the positive outcome, a draw
@@ -15,17 +15,23 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from turnrl.cli.options import renamed
+
 HELP = "round-robin tournament between agents on a text game: W/D/L table and TrueSkill ratings"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("game", help="tictactoe, connect_four, leduc_holdem, texas_holdem, rps, chess, negotiation")
-    p.add_argument("--agents", nargs="+", required=True, help="two or more agent specs")
+    p.add_argument("--agent", nargs="+", action="extend", required=True, metavar="SPEC",
+                   help="two or more agent specs (--agent A B, or --agent A --agent B)")
+    renamed(p, "--agents", "--agent")
     p.add_argument("--games", type=int, default=10, help="games per pair (seats alternate)")
     p.add_argument("--seed", type=int, default=0, help="first game seed")
-    p.add_argument("--max-moves", type=int, default=400, help="move limit per game (a draw when reached)")
-    p.add_argument("--game-arg", action="append", default=[], metavar="KEY=VALUE",
+    p.add_argument("--max-steps", type=int, default=400, help="move limit per game (a draw when reached)")
+    renamed(p, "--max-moves", "--max-steps")
+    p.add_argument("--env-arg", action="append", default=[], metavar="KEY=VALUE",
                    help="game constructor argument, VALUE parsed as JSON if it can be (repeatable)")
+    renamed(p, "--game-arg", "--env-arg")
     p.add_argument("--out", default=None, help="write the results JSON here")
 
 
@@ -100,22 +106,23 @@ def run(args: argparse.Namespace) -> int:
     from turnrl.agents.opponents import make_opponent
     from turnrl.cli.options import parse_key_values
     from turnrl.envs.games.catalog import list_games
+    from turnrl.io import atomic_write_json
 
     if args.game not in list_games():
         print(f"unknown game {args.game!r}; known: {', '.join(list_games())}", file=sys.stderr)
         return 2
-    names = list(dict.fromkeys(args.agents))
+    names = list(dict.fromkeys(args.agent))
     if len(names) < 2 or args.games < 1:
         print("need at least two distinct agents and --games >= 1", file=sys.stderr)
         return 2
     try:
-        game_kwargs = parse_key_values(args.game_arg, "--game-arg")
+        game_kwargs = parse_key_values(args.env_arg)
         agents = {n: make_opponent(n, seed=args.seed + i) for i, n in enumerate(names)}
     except (ValueError, FileNotFoundError) as e:
         print(f"arena: {e}", file=sys.stderr)
         return 2
     try:
-        games = {(a, b): play_pair(args.game, (a, agents[a]), (b, agents[b]), args.games, args.seed, args.max_moves,
+        games = {(a, b): play_pair(args.game, (a, agents[a]), (b, agents[b]), args.games, args.seed, args.max_steps,
                                    game_kwargs)
                  for a, b in itertools.combinations(names, 2)}
     finally:
@@ -129,7 +136,5 @@ def run(args: argparse.Namespace) -> int:
                   "results": table, "ratings": ratings,
                   "ranking": sorted(names, key=lambda n: -ratings[n]["conservative"]),
                   "games": {f"{a} vs {b}": s for (a, b), s in games.items()}}
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=2))
+        atomic_write_json(Path(args.out), result)
     return 0

@@ -2,7 +2,8 @@
 
 Type a command, or the number of an admissible action. Meta commands start with a colon:
 `:hint` shows the expert's action (when the env has one), `:reset` starts a new episode with the
-next seed, `:quit` (or end of input) leaves. `--record FILE` appends each episode to JSONL.
+next seed, `:quit` leaves, as do `quit`, `exit`, Ctrl-D and Ctrl-C. `--record FILE` appends each
+episode to JSONL.
 """
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ import argparse
 from typing import Any
 
 HELP = "play an environment yourself in the terminal"
+LEAVE = (":quit", ":q", "quit", "exit")
+INTRO = ("type a command, or the number of an action; :hint asks the expert, :reset starts a new episode, "
+         ":quit (or quit, exit, Ctrl-D) leaves")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -55,15 +59,17 @@ def run(args: argparse.Namespace) -> int:
         env = EpisodeRecorder(env, args.record)
     seed = args.seed
     try:
+        console.print(f"[dim]{INTRO}[/dim]")
         obs, info = env.reset(seed=seed)
         show(console, obs, info, with_task=True)
         total = 0.0
         while True:
             try:
                 text = console.input("[bold]> [/bold]")
-            except EOFError:
+            except (EOFError, KeyboardInterrupt):  # Ctrl-D, Ctrl-C: leave like :quit
+                console.print()
                 break
-            if text.strip() in (":quit", ":q"):
+            if text.strip().lower() in LEAVE:
                 break
             if text.strip() == ":hint":
                 console.print(f"[yellow]expert: {info.get('expert_action') or '(no expert here)'}[/yellow]")
