@@ -1,7 +1,14 @@
-"""Registers every environment family. A family adds itself by listing its module here."""
+"""Registers every environment family. A family adds itself by listing its module here.
+
+Step limits live in one place: each family registers its ids with `max_episode_steps` (the
+env's default episode length), `default_max_steps` reads it (the CLI's default `--max-steps`),
+and `make` builds an env with that limit applied by `StepLimit`, which says why it truncated
+(`END_STEP_LIMIT`), where Gymnasium's own `make` would add a silent `TimeLimit`.
+"""
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import gymnasium as gym
 
@@ -28,3 +35,44 @@ def register_all() -> None:
 
 def turnrl_env_ids() -> list[str]:
     return sorted(k for k in gym.registry if k.startswith("turnrl/"))
+
+
+def env_spec(env_id: str) -> gym.envs.registration.EnvSpec:
+    """The registered spec; `"some.module:turnrl/X-v0"` imports the module first (as `gym.make` does)."""
+    module, sep, name = env_id.rpartition(":")
+    if sep:
+        importlib.import_module(module)
+    try:
+        return gym.spec(name if sep else env_id)
+    except gym.error.Error as e:  # unknown id or version: a user error, said in Gymnasium's words
+        raise ValueError(str(e)) from e
+
+
+FALLBACK_MAX_STEPS = 50  # for an env registered elsewhere without max_episode_steps
+
+
+def default_max_steps(env_id: str) -> int:
+    """The step limit `env_id` registers (`max_episode_steps`; every turnrl env has one), else 50."""
+    limit = env_spec(env_id).max_episode_steps
+    return FALLBACK_MAX_STEPS if limit is None else int(limit)
+
+
+def step_limit(env_id: str, given: int | None = None) -> int:
+    """`given` (checked >= 1), else the limit `env_id` registers: the CLI's `--max-steps`."""
+    if given is None:
+        return default_max_steps(env_id)
+    if int(given) < 1:
+        raise ValueError(f"the step limit must be >= 1, got {given}")
+    return int(given)
+
+
+def make(env_id: str, max_steps: int | None = None, **kwargs: Any) -> gym.Env:
+    """`gym.make(env_id, **kwargs)` with the step limit (`max_steps`, or Gymnasium's own
+    `max_episode_steps=` keyword, else the registered one) applied by `StepLimit` instead of
+    Gymnasium's `TimeLimit`; no limit when none is given or registered."""
+    from turnrl.envs.wrappers import StepLimit
+
+    given = kwargs.pop("max_episode_steps", None)
+    limit = max_steps if max_steps is not None else given if given is not None else env_spec(env_id).max_episode_steps
+    env = gym.make(env_id, max_episode_steps=-1, **kwargs)  # -1: Gymnasium adds no TimeLimit
+    return env if limit is None else StepLimit(env, int(limit))

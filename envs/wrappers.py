@@ -12,7 +12,7 @@ from typing import Any
 import gymnasium as gym
 
 from turnrl.io import append_trajectories
-from turnrl.types import Step, Trajectory
+from turnrl.types import END_RESET, END_STEP_LIMIT, Step, Trajectory
 
 INVALID_POLICIES = ("penalize", "feedback", "terminate")
 DEFAULT_PENALTY = 0.1  # "penalize" without an amount; subtracted, as credit/penalties.py (verl-agent)
@@ -61,8 +61,11 @@ class InvalidActionPolicy(gym.Wrapper):
 
 
 class StepLimit(gym.Wrapper):
-    """Truncates after `max_steps` steps with `info["end_reason"]` saying so (Gymnasium's
-    `TimeLimit` truncates silently, and a trainer needs to tell a limit from a crash)."""
+    """Truncates after `max_steps` steps with `info["end_reason"]` = `END_STEP_LIMIT` (Gymnasium's
+    `TimeLimit` truncates silently, and a trainer needs to tell a limit from a crash).
+
+    turnrl's one step-limit implementation: `turnrl.envs.registration.make` puts it where
+    Gymnasium's `make` would put `TimeLimit`, with the env's registered `max_episode_steps`."""
 
     def __init__(self, env: gym.Env, max_steps: int):
         super().__init__(env)
@@ -81,7 +84,7 @@ class StepLimit(gym.Wrapper):
         if self.elapsed >= self.max_steps and not terminated:
             info = dict(info)
             truncated = True
-            info.setdefault("end_reason", f"step limit ({self.max_steps}) reached")
+            info.setdefault("end_reason", END_STEP_LIMIT)
         return obs, reward, terminated, truncated, info
 
 
@@ -127,7 +130,7 @@ class EpisodeRecorder(gym.Wrapper):
     def _flush_unfinished(self) -> None:
         if self.traj is not None and self.traj.steps:
             last = self.traj.steps[-1]
-            last.truncated, last.end_reason = True, "reset before the end"
+            last.truncated, last.end_reason = True, END_RESET
             append_trajectories(self.path, [self.traj])
         self.traj = None
 

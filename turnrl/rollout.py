@@ -21,7 +21,16 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from turnrl.types import AgentInput, AgentOutput, Step, Trajectory
+from turnrl.types import (
+    END_STEP_LIMIT,
+    END_TERMINATED,
+    END_TRUNCATED,
+    END_WON,
+    AgentInput,
+    AgentOutput,
+    Step,
+    Trajectory,
+)
 
 # info keys that Step stores in its own fields or that are too big to copy into every step
 _NOT_IN_STEP_INFO = {"admissible_actions", "state_key", "obs_key", "task", "traceback"}
@@ -68,8 +77,8 @@ def _end_reason(terminated: bool, truncated: bool, info: dict[str, Any]) -> str 
     if info.get("end_reason"):
         return str(info["end_reason"])
     if terminated:
-        return "won" if info.get("won") else "terminated"
-    return "truncated" if truncated else None
+        return END_WON if info.get("won") else END_TERMINATED
+    return END_TRUNCATED if truncated else None
 
 
 def _task_id(task: TaskSpec, info: dict[str, Any]) -> str:
@@ -100,7 +109,7 @@ def _record(ep: _Episode, out: AgentOutput, result: Any, max_steps: int) -> bool
     obs, reward, terminated, truncated, info = result
     end_reason = _end_reason(terminated, truncated, info)
     if not (terminated or truncated) and len(ep.traj.steps) + 1 >= max_steps:
-        truncated, end_reason = True, f"max steps ({max_steps}) reached"
+        truncated, end_reason = True, END_STEP_LIMIT
     env_valid = bool(info.get("valid", True))
     invalid_reason = out.invalid_reason if not out.valid else (None if env_valid else info.get("invalid_reason"))
     ep.traj.steps.append(Step(

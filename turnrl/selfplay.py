@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from turnrl.types import AgentInput, Step, Trajectory
+from turnrl.types import END_GAME_OVER, END_STEP_LIMIT, AgentInput, Step, Trajectory
 
 
 @dataclass
@@ -93,7 +93,7 @@ def _move(g: _Game, player: str, x: AgentInput, out: Any) -> None:
 
 
 def _finish(g: _Game, truncated: bool) -> list[Trajectory]:
-    reason = "max moves reached" if truncated else "game over"
+    reason = END_STEP_LIMIT if truncated else END_GAME_OVER
     for player, traj in g.trajs.items():
         if traj.steps:
             last = traj.steps[-1]

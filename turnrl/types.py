@@ -12,6 +12,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+# Why an episode ended (`Step.end_reason`, `info["end_reason"]`). Code compares with these
+# names, never with literals; an env may give a more specific text of its own (invalid action...).
+END_WON = "won"  # the task was solved
+END_FAILED = "failed"  # the env ended the episode as a loss (ScienceWorld's failure ending)
+END_TERMINATED = "terminated"  # the env ended it, without saying more
+END_TRUNCATED = "truncated"  # the env cut it short, without saying more
+END_STEP_LIMIT = "step limit"  # the episode's step (or move) limit was reached
+END_GAME_OVER = "game over"  # a multi-agent game reached its own end
+END_PURCHASE = "purchase"  # WebShop: the agent bought something
+END_RESET = "reset before the end"  # a new reset cut the running episode
+
+
 @dataclass
 class Step:
     """One turn: what the agent saw, what it did, and what came back.

@@ -31,8 +31,9 @@ def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None) -> gym.Env:
     text env; `check_env` is run by the tests instead.
     """
     import turnrl  # noqa: F401  (registers the turnrl env families)
+    from turnrl.envs.registration import make
 
-    return gym.make(env_id, disable_env_checker=True, **(env_kwargs or {}))
+    return make(env_id, disable_env_checker=True, **(env_kwargs or {}))  # step limit: StepLimit, not TimeLimit
 
 
 def registered_id(env_id: str) -> str:

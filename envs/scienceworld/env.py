@@ -47,6 +47,7 @@ from turnrl.envs.scienceworld.engine import (
 )
 from turnrl.envs.scienceworld.state import state_key as tree_state_key
 from turnrl.envs.scienceworld.tasks import TASK_IDS, list_tasks, split_name, task_names, variation_splits
+from turnrl.types import END_FAILED, END_STEP_LIMIT, END_TERMINATED, END_WON
 
 SETTINGS = ("task", "split", "variation", "simplifications", "expert")
 STATE_KEYS = ("tree", "observation")
@@ -177,7 +178,8 @@ class ScienceWorldTextEnv(TextEnv):
         if not valid:
             info["invalid_reason"] = "ScienceWorld's parser matched no action"
         if self._done:
-            info["end_reason"] = "won" if won else "failed" if failed else "completed" if terminated else "max_steps"
+            info["end_reason"] = (END_WON if won else END_FAILED if failed else END_TERMINATED if terminated
+                                  else END_STEP_LIMIT)
         return out.observation, reward, terminated, truncated, info
 
     def _follow_gold(self, command: str) -> None:

@@ -3,11 +3,13 @@
 Actions are WebShop's: `search[query]` on the search page and `click[text]` for any clickable of
 the page (`back to search`, `next >`, `< prev`, a product id, an option value, `description`,
 `features`, `reviews`, `buy now`). `click[buy now]` ends the episode with the purchase reward in
-[0, 1]; `won` means reward 1.0. Episodes are truncated after `max_steps` actions (15, as in
-the GiGPO setup), invalid ones included. `win_reward` replaces the reward of a perfect purchase
-(GiGPO uses 10); `info["score"]` keeps the raw score either way. `option_rule` ("reference",
-the default, or "normalized") says how a synthetic goal's options are matched (see `reward.py`:
-the reference compares purchased values with the goal's (name, value) pairs).
+[0, 1]; `won` means reward 1.0. The registered id truncates episodes after 15 actions (the GiGPO
+setup), invalid ones included (`max_episode_steps`, see `turnrl.envs.registration.make`); the
+`max_steps` kwarg adds a limit of the env's own for direct use (default None). `win_reward`
+replaces the reward of a perfect purchase (GiGPO uses 10); `info["score"]` keeps the raw score
+either way. `option_rule` ("reference", the default, or "normalized") says how a synthetic goal's
+options are matched (see `reward.py`: the reference compares purchased values with the goal's
+(name, value) pairs).
 
 The purchase step's `info["reward_components"]` holds the parts of the score (attribute, option,
 price, type fractions) for multi-reward credit; other steps have none. As in WebShop, a product
@@ -43,6 +45,7 @@ from turnrl.envs.webshop.pages import (
     render,
 )
 from turnrl.envs.webshop.reward import PurchaseReward, goal_option_list, purchase_reward
+from turnrl.types import END_PURCHASE, END_STEP_LIMIT
 
 ACTION = re.compile(r"^\s*(search|click)\s*\[(.*)\]\s*$", re.IGNORECASE | re.DOTALL)
 MAX_QUERY_CHARS = 500
@@ -76,11 +79,11 @@ class WebShopEnv(TextEnv):
     list_tasks = staticmethod(list_tasks)
 
     def __init__(self, data_dir: str | None = None, index_dir: str | None = None, goals: str = "synthetic",
-                 split: str = "test", max_steps: int = 15, observation_mode: str = "text",
+                 split: str = "test", max_steps: int | None = None, observation_mode: str = "text",
                  win_reward: float | None = None, option_rule: str = "reference", render_mode: str | None = None):
         super().__init__(render_mode=render_mode)
-        if max_steps < 1:
-            raise ValueError(f"max_steps must be at least 1, got {max_steps}")
+        if max_steps is not None and max_steps < 1:
+            raise ValueError(f"max_steps must be at least 1 or None, got {max_steps}")
         if observation_mode not in FORMATS:
             raise ValueError(f"observation_mode must be one of {sorted(FORMATS)}, got {observation_mode!r}")
         self.observation_mode = observation_mode
@@ -130,9 +133,9 @@ class WebShopEnv(TextEnv):
     def step(self, action: str):
         self.steps += 1
         obs, reward, terminated, truncated, info = super().step(action)
-        if not terminated and self.steps >= self.max_steps:
+        if not terminated and self.max_steps is not None and self.steps >= self.max_steps:
             truncated = True
-            info = dict(info, end_reason="max_steps")
+            info = dict(info, end_reason=END_STEP_LIMIT)
         return obs, reward, terminated, truncated, info
 
     def _step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
@@ -193,7 +196,7 @@ class WebShopEnv(TextEnv):
         obs, info = self._show(Page("done", row=row, options=self.page.options), {
             "reward_components": r.components(), "score": r.total, "purchased_asin": self.catalog.asins[row],
             "purchased_options": chosen, "query_match": r.query_match, "category_match": r.category_match,
-            "title_score": r.title_score, "end_reason": "purchase"}, won=r.total >= 1.0)
+            "title_score": r.title_score, "end_reason": END_PURCHASE}, won=r.total >= 1.0)
         reward = self.win_reward if (self.win_reward is not None and r.total >= 1.0) else r.total
         return obs, reward, True, False, info
 

@@ -157,7 +157,8 @@ def purchase_reward(bought: dict[str, Any], price: float, chosen_options: dict[s
         bought_nouns = title_nouns(bought.get("Title", ""))
     if goal_nouns is None:
         goal_nouns = title_nouns(goal.get("name", ""))
-    attributes, options = list(goal.get("attributes") or []), goal_option_list(goal.get("goal_options") or [], option_rule)
+    attributes = list(goal.get("attributes") or [])
+    options = goal_option_list(goal.get("goal_options") or [], option_rule)
     n_attr = count_attribute_matches(bought, attributes)
     n_opt = count_option_matches(chosen_options.values(), options)
     price_ok = float(price <= goal.get("price_upper", 1_000_000))

@@ -8,7 +8,7 @@ import pytest
 from turnrl.agents.scripted import ExpertAgent, RandomAgent, ScriptedAgent
 from turnrl.envs.pool import make_pool
 from turnrl.rollout import TaskSpec, collect, summarize, summary_json
-from turnrl.types import AgentOutput, Trajectory
+from turnrl.types import END_STEP_LIMIT, AgentOutput, Trajectory
 
 
 class TokenAgent(ScriptedAgent):
@@ -43,7 +43,7 @@ def test_steps_carry_env_and_agent_fields(toy_env_id):
     agent = TokenAgent()
     with make_pool(toy_env_id, 1) as pool:
         (traj,) = collect(pool, agent, [TaskSpec(seed=1, options={"target": 5})], max_steps=4, progress=False)
-    assert traj.length == 4 and traj.truncated and traj.end_reason == "max steps (4) reached"
+    assert traj.length == 4 and traj.truncated and traj.end_reason == END_STEP_LIMIT
     assert [s.valid for s in traj.steps] == [True, False, True, False]
     assert traj.steps[1].invalid_reason == "no <action> tag"
     assert traj.steps[1].response_ids == [2, 3] and traj.steps[0].response_logprobs == [-0.3]

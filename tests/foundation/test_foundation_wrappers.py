@@ -6,6 +6,7 @@ import pytest
 from turnrl.envs.pool import make_env
 from turnrl.envs.wrappers import EpisodeRecorder, InvalidActionPolicy, StepLimit
 from turnrl.io import load_trajectories
+from turnrl.types import END_STEP_LIMIT
 
 
 def test_feedback_keeps_reward_and_puts_the_error_first(toy_env_id):
@@ -49,7 +50,7 @@ def test_step_limit_truncates_with_end_reason_and_resets(toy_env_id):
     env.reset(seed=0)
     assert env.step("wait")[3] is False
     _, _, terminated, truncated, info = env.step("wait")
-    assert truncated and not terminated and info["end_reason"] == "step limit (2) reached"
+    assert truncated and not terminated and info["end_reason"] == END_STEP_LIMIT
     env.reset(seed=0)
     assert env.step("wait")[3] is False
 

@@ -13,6 +13,7 @@ import pytest
 
 from turnrl.envs.scienceworld.engine import UNKNOWN_ACTION, ScienceWorldJVMError, Simulator
 from turnrl.envs.scienceworld.env import ScienceWorldTextEnv
+from turnrl.types import END_STEP_LIMIT
 
 # A quick task: its gold path is 7 moves and loads in ~0.3 s.
 QUICK_TASK = "find-non-living-thing"
@@ -111,7 +112,7 @@ def test_failure_ending_is_a_loss_and_max_steps_truncates(env):
         env.reset(seed=0)
         for _ in range(3):
             *_, truncated, info = env.step("look around")
-        assert truncated and info["end_reason"] == "max_steps"
+        assert truncated and info["end_reason"] == END_STEP_LIMIT
     finally:
         env.max_steps = None
 

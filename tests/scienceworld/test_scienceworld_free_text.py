@@ -41,3 +41,18 @@ def test_the_whole_gold_path_in_one_action_does_not_win(env):
     for command in plan:
         _, reward, terminated, _, info = env.step(command)
     assert info["won"] and terminated
+
+
+def test_eval_at_default_settings_does_not_cut_the_expert_off(tmp_path):
+    # Seed 2 draws task 9-1 with a 58-step gold path: the old fixed `--max-steps 50` truncated it
+    # at a 0.4 return; the registered limit (300) lets the expert finish.
+    import json
+
+    from turnrl.cli import main
+
+    out = tmp_path / "sw.json"
+    assert main(["eval", "turnrl/ScienceWorld-v0", "--agent", "expert", "--episodes", "1", "--seed", "2",
+                 "--no-progress", "--out", str(out)]) == 0
+    summary = json.loads(out.read_text())
+    assert summary["config"]["max_steps"] == 300 and summary["success_rate"] == 1.0
+    assert summary["mean_length"] == 58 and summary["end_reasons"] == {"won": 1}

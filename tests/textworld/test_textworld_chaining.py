@@ -27,7 +27,8 @@ def env(make_tw, tmp_path, monkeypatch):
 @pytest.mark.parametrize("command, clauses", [
     ("look. quit", ["look", "quit"]), ("look, restart", ["look", "restart"]), ("i. script", ["i", "script"]),
     ("look then  SAVE", ["look", "save"]), ("look; undo", ["look", "undo"]), ("look.", ["look"]),
-    ("  Take Advent Calendar ", ["take advent calendar"]), ("go east. go west, open door", ["go east", "go west", "open door"]),
+    ("  Take Advent Calendar ", ["take advent calendar"]),
+    ("go east. go west, open door", ["go east", "go west", "open door"]),
     ("athens", ["athens"]),  # `then` only as a word
 ])
 def test_split_clauses_follows_the_interpreter(command, clauses):

@@ -12,6 +12,7 @@ import pytest
 
 from turnrl.envs import INFO_KEYS
 from turnrl.envs.webshop.pages import SEP
+from turnrl.types import END_STEP_LIMIT
 
 pytestmark = pytest.mark.usefixtures("webshop_data")
 
@@ -132,7 +133,7 @@ def test_expert_wins_every_test_goal_and_reports_components(make_env):
         assert info["reward_components"] == {"attribute": 1.0, "option": 1.0, "price": 1.0, "type": 1.0}
         assert info["purchased_asin"] == info["goal_asin"]
         lengths.append(len(actions))
-    assert env.num_tasks == 500 and max(lengths) <= env.max_steps
+    assert env.num_tasks == 500 and max(lengths) <= gym.spec("turnrl/WebShop-v0").max_episode_steps == 15
 
 
 def test_reference_option_rule_misses_exactly_the_goal_values_that_hold_a_colour_word(make_env):
@@ -231,7 +232,7 @@ def test_truncation_counts_invalid_actions(make_env):
     env.reset(options={"goal_index": 0})
     results = [env.step("click[nothing]") for _ in range(3)]
     assert [r[3] for r in results] == [False, False, True]
-    assert results[-1][4]["end_reason"] == "max_steps"
+    assert results[-1][4]["end_reason"] == END_STEP_LIMIT
 
 
 def test_same_seed_same_episode_and_group_resets(make_env):
@@ -280,7 +281,7 @@ def test_random_agent_scores_far_below_expert(make_env):
     env, agent, rewards = make_env(), RandomAgent(seed=0), []
     for i in range(40):
         obs, info = env.reset(options={"goal_index": i})
-        for _ in range(env.max_steps):
+        for _ in range(15):
             action = agent.act_one(AgentInput(obs, admissible_actions=info["admissible_actions"])).action
             obs, reward, term, trunc, info = env.step(action)
             if term or trunc:

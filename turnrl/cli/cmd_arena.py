@@ -40,6 +40,7 @@ def play_pair(game: str, a: tuple[str, Any], b: tuple[str, Any], n_games: int, s
     """Outcomes for `a` (sign: +1 win, 0 draw, -1 loss) of n games, `a` in the first seat on even games."""
     from turnrl.envs.games.catalog import make_game
     from turnrl.selfplay import play_games
+    from turnrl.types import END_GAME_OVER
 
     def make_env():
         return make_game(game, **game_kwargs)
@@ -54,7 +55,7 @@ def play_pair(game: str, a: tuple[str, Any], b: tuple[str, Any], n_games: int, s
         for j, k in enumerate(idx):
             first, second = trajs[2 * j], trajs[2 * j + 1]
             mine, theirs = (first, second) if a_first else (second, first)
-            truncated = mine.metadata.get("end_reason") != "game over"
+            truncated = mine.metadata.get("end_reason") != END_GAME_OVER
             diff = float(mine.metadata["outcome"]) - float(theirs.metadata["outcome"])
             signs[k] = 0.0 if truncated else float((diff > 0) - (diff < 0))
     return signs

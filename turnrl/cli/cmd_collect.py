@@ -24,7 +24,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     renamed(p, "--agents", "--agent")
     p.add_argument("--episodes", type=int, default=10, help="number of tasks (seeds S, S+1, ...)")
     p.add_argument("--group-size", type=int, default=1, help="episodes per task")
-    p.add_argument("--max-steps", type=int, default=50, help="step limit per episode")
+    p.add_argument("--max-steps", type=int, default=None,
+                   help="step limit per episode (default: the env's registered max_episode_steps, else 50)")
     p.add_argument("--seed", type=int, default=0, help="first task seed; also seeds the agents and the mixture")
     p.add_argument("--pool", default="inprocess:4", help="BACKEND:N (inprocess, subprocess, ray)")
     p.add_argument("--env-arg", action="append", default=[], metavar="KEY=VALUE", help="env constructor argument")
@@ -41,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
 
     from turnrl.cli.options import parse_key_values, pool_timeouts, trajectory_log
     from turnrl.envs.pool import parse_pool_spec
+    from turnrl.envs.registration import step_limit
     from turnrl.rollout import TaskSpec, check_finished
     from turnrl.trainers.offline.collection import collect_dataset, parse_mixture
     from turnrl.trainers.offline.datasets import TRAJECTORIES, export_hf, save_dataset
@@ -51,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
         mixture = parse_mixture(agents)
         env_kwargs = parse_key_values(args.env_arg)
         backend, num_envs = parse_pool_spec(args.pool)
+        args.max_steps = step_limit(args.env, args.max_steps)
         if args.episodes < 1 or args.group_size < 1 or args.max_steps < 1:
             raise ValueError("--episodes, --group-size and --max-steps must be >= 1")
         step_timeout, reset_timeout = pool_timeouts(args.env, backend, args.step_timeout, args.reset_timeout)
@@ -58,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         check_finished([TaskSpec(seed=args.seed + i) for i in range(args.episodes)], args.group_size, finished)
         trajectories = collect_dataset(args.env, mixture, args.episodes, seed=args.seed, group_size=args.group_size,
                                        max_steps=args.max_steps, num_envs=num_envs, backend=backend,
-                                       env_kwargs=env_kwargs,
+                                       env_kwargs={**env_kwargs, "max_episode_steps": args.max_steps},
                                        progress=not args.no_progress,
                                        pool_kwargs={"step_timeout": step_timeout, "reset_timeout": reset_timeout},
                                        on_episode=log.write, finished=finished)

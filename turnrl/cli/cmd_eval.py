@@ -31,7 +31,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pool", default="inprocess:1", help="BACKEND:N, backend one of inprocess, subprocess, ray")
     p.add_argument("--workers", type=int, default=None, help="subprocess/ray workers (default: one per env)")
     p.add_argument("--seed", type=int, default=0, help="first task seed (also seeds the random agent)")
-    p.add_argument("--max-steps", type=int, default=50, help="step limit per episode (truncates)")
+    p.add_argument("--max-steps", type=int, default=None,
+                   help="step limit per episode (default: the env's registered max_episode_steps, else 50)")
     p.add_argument("--group-size", type=int, default=1, help="episodes per task with identical seed and options")
     add_timeout_arguments(p)
     p.add_argument("--async", dest="asynchronous", action="store_true",
@@ -111,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
     import turnrl  # noqa: F401  (registers envs)
     from turnrl.agents.registry import make_agent
     from turnrl.cli.options import status, trajectory_log
+    from turnrl.envs.registration import step_limit
     from turnrl.envs.pool import make_pool, parse_pool_spec
     from turnrl.io import atomic_write_text, save_trajectories
     from turnrl.rollout import check_finished, collect, summarize, summary_json
@@ -120,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
         if args.resume and not args.out:
             raise ValueError("--resume continues the run whose episodes are in --out; give --out")
         backend, num_envs = parse_pool_spec(args.pool)
+        args.max_steps = step_limit(args.env, args.max_steps)
         env_kwargs = parse_key_values(args.env_arg)
         if args.split is not None:
             env_kwargs["split"] = args.split
@@ -134,7 +137,8 @@ def run(args: argparse.Namespace) -> int:
         with status(f"loading agent {args.agent}"):
             agent = make_agent(args.agent, **{"seed": args.seed, **parse_key_values(args.agent_arg, "--agent-arg")})
         with status(f"starting {num_envs} {args.env} env(s)"):
-            pool = make_pool(args.env, num_envs, backend=backend, env_kwargs=env_kwargs, step_timeout=step_timeout,
+            pool = make_pool(args.env, num_envs, backend=backend, step_timeout=step_timeout,
+                             env_kwargs={**env_kwargs, "max_episode_steps": args.max_steps},  # the env's StepLimit
                              reset_timeout=reset_timeout, num_workers=args.workers)
     except (ValueError, TypeError, KeyError, ImportError, OSError, gym_error()) as e:  # flags, env, agent, model
         if log is not None:
