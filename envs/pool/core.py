@@ -97,10 +97,14 @@ def reset_failure(reason: str) -> tuple[str, dict[str, Any]]:
                 "state_key": None, "obs_key": None, "task": ""}
 
 
-def error_text(e: BaseException) -> str:
-    """`Name: message`, the message's first line only (tracebacks stay in the logs, not in reasons)."""
-    lines = str(e).strip().splitlines()
-    return f"{type(e).__name__}: {lines[0]}" if lines else type(e).__name__
+def error_text(name: str, message: str, tb: str = "") -> str:
+    """`Name: message`, the message's first line only; for an exception without a message (a bare
+    `assert` in an engine), `Name at file:line` of the frame that raised it, taken from `tb`."""
+    lines = message.strip().splitlines()
+    if lines:
+        return f"{name}: {lines[0]}"
+    frames = [line.strip() for line in tb.splitlines() if line.strip().startswith('File "')]
+    return f"{name} at {frames[-1]}" if frames else name
 
 
 def check_actions(actions: list[Any], num_envs: int) -> None:

@@ -6,6 +6,7 @@ env hangs the caller), so it refuses one rather than pretend. `send` only record
 """
 from __future__ import annotations
 
+import traceback
 from typing import Any
 
 from turnrl.envs.pool.core import EnvPool, EnvShard, StepResult, check_idle, error_text, reset_failure
@@ -31,7 +32,8 @@ class InProcessPool(EnvPool):
             except Exception as e:  # noqa: BLE001 - the caller chose: raise it, or end this slot's episode
                 if on_error == "raise":
                     raise
-                answers.append(reset_failure(f"reset failed: {error_text(e)}"))
+                tb = traceback.format_exc(limit=-1)
+                answers.append(reset_failure(f"reset failed: {error_text(type(e).__name__, str(e), tb)}"))
         return answers
 
     def _step(self, actions: list[str | None]) -> list[StepResult | None]:

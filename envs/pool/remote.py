@@ -18,7 +18,7 @@ from abc import ABC, abstractmethod
 from collections import deque
 from typing import Any, Callable
 
-from turnrl.envs.pool.core import EnvPool, StepResult, check_idle, ended_result, reset_failure
+from turnrl.envs.pool.core import EnvPool, StepResult, check_idle, ended_result, error_text, reset_failure
 
 
 class WorkerDied(Exception):
@@ -238,9 +238,8 @@ class RemotePool(EnvPool):
                 out.append(payload)
                 continue
             if kind == "error":  # the env raised; the worker lives on
-                name, message, _ = payload
                 errors.append(rebuild_error(*payload))
-                reason = f"reset failed: {name}: {(message.strip().splitlines() or [''])[0]}"
+                reason = f"reset failed: {error_text(*payload)}"
             else:  # the worker died or passed reset_timeout, and was restarted with fresh envs
                 reason = f"reset failed: {self._lost.pop(slot) if kind == 'ok' else payload}"
                 errors.append(RuntimeError(f"slot {slot}: {reason}"))

@@ -66,7 +66,7 @@ def worker_main(conn: Connection, env_id: str, num_envs: int, env_kwargs: dict[s
     try:
         shard = EnvShard(env_id, num_envs, env_kwargs)
     except Exception as e:  # noqa: BLE001 - reported to the parent, which raises it
-        conn.send(("error", portable_error(e, traceback.format_exc(limit=5))))
+        conn.send(("error", portable_error(e, traceback.format_exc(limit=-5))))
         return
     conn.send(("ready", None))
     try:
@@ -85,7 +85,7 @@ def worker_main(conn: Connection, env_id: str, num_envs: int, env_kwargs: dict[s
                         payload = shard.reset(local, *args) if op == "reset" else tuple(shard.step(local, args))
                     msg: tuple[str, Any] = ("ok", payload)
                 except Exception as e:  # noqa: BLE001 - a bad reset is the caller's error, raised there
-                    msg = ("error", portable_error(e, traceback.format_exc(limit=5)))
+                    msg = ("error", portable_error(e, traceback.format_exc(limit=-5)))
                 try:
                     conn.send(msg)
                 except Exception as e:  # noqa: BLE001 - e.g. an info value that does not pickle

@@ -67,3 +67,63 @@ def test_reset_failures_raise_unless_asked_to_go_on(toy_env_id):
         make_pool(toy_env_id, 1, backend="subprocess", reset_timeout=0)
     with pytest.raises(ValueError, match="cannot interrupt"):
         make_pool(toy_env_id, 1, reset_timeout=5)
+
+
+def _alfworld_split_with_a_broken_game(root, data) -> str:
+    """A valid_unseen split of three real ALFWorld games, the second with a corrupt PDDL problem."""
+    import json
+
+    src = data / "json_2.1.1" / "valid_unseen"
+    split = root / "json_2.1.1" / "valid_unseen"
+    split.mkdir(parents=True)
+    (root / "logic").symlink_to(data / "logic")
+    folders = sorted(p for p in src.iterdir() if p.name.startswith("look_at_obj_in_light"))[:3]
+    for i, folder in enumerate(folders):
+        if i != 1:
+            (split / folder.name).symlink_to(folder)
+            continue
+        for trial in folder.iterdir():
+            (split / folder.name / trial.name).mkdir(parents=True)
+            for f in trial.iterdir():
+                (split / folder.name / trial.name / f.name).symlink_to(f)
+            game = split / folder.name / trial.name / "game.tw-pddl"
+            content = json.loads(game.read_text())
+            content["pddl_problem"] = content["pddl_problem"].replace("(:objects", "(:objekts", 1)
+            game.unlink()
+            game.write_text(json.dumps(content))  # still JSON, still marked solvable: listed as a game
+    return folders[1].name
+
+
+def test_one_alfworld_game_with_a_broken_pddl_problem_does_not_stop_eval(tmp_path):
+    import json
+
+    import importlib.util
+
+    if importlib.util.find_spec("alfworld") is None:  # not importorskip: importing alfworld sets $ALFWORLD_DATA
+        pytest.skip("needs the alfworld extra")
+    from turnrl.envs.alfworld import games
+
+    try:
+        data = games.alfworld_dir()
+    except FileNotFoundError as e:
+        pytest.skip(f"ALFWorld data not found, set $TURNRL_DATA: {e}")
+    from turnrl.cli import main
+
+    broken = _alfworld_split_with_a_broken_game(tmp_path / "data", data)
+    out = tmp_path / "eval.json"
+    code = main(["eval", "turnrl/ALFWorld-v0", "--split", "valid_unseen", "--all-tasks", "--agent", "expert",
+                 "--env-arg", f"data_dir={tmp_path / 'data'}", "--pool", "subprocess:2", "--out", str(out),
+                 "--no-progress"])
+    assert code == 0
+    summary = json.loads(out.read_text())
+    games_per_folder = [len(list(f.iterdir())) for f in sorted((tmp_path / "data/json_2.1.1/valid_unseen").iterdir())]
+    n_broken = games_per_folder[1]  # every trial of the broken folder got the corrupt problem
+    assert summary["n_episodes"] == sum(games_per_folder)
+    assert summary["end_reasons"]["won"] == sum(games_per_folder) - n_broken  # the expert wins every other game
+    (failed,) = [r for r in summary["end_reasons"] if r.startswith("reset failed: ")]
+    assert summary["end_reasons"][failed] == n_broken and " at File " in failed  # where the engine gave up
+    from turnrl.io import load_trajectories
+
+    trajs = load_trajectories(tmp_path / "eval.trajectories.jsonl")
+    bad = [t for t in trajs if not t.steps]
+    assert len(bad) == n_broken and all(broken in t.task_id and t.metadata["end_reason"] == failed for t in bad)
