@@ -36,6 +36,7 @@ class PromptTemplate:
     system: str
     setting: str  # one paragraph on what kind of world this is and what actions look like
     max_listed_actions: int = 60  # admissible actions listed in full up to this many
+    instruction: str = ACTION_INSTRUCTION
 
     def user_message(self, x: AgentInput, history: list[tuple[str, str]], observation: str) -> str:
         parts = [f"Task: {_text(x.task) or '(see the observation)'}", self.setting]
@@ -54,7 +55,7 @@ class PromptTemplate:
             more = len(x.admissible_actions) - len(shown)
             listed = "\n".join(f"- {_text(a)}" for a in shown) + (f"\n(and {more} more)" if more > 0 else "")
             parts.append(f"Admissible actions:\n{listed}")
-        parts.append(ACTION_INSTRUCTION)
+        parts.append(self.instruction)
         return "\n\n".join(parts)
 
 
@@ -88,7 +89,8 @@ TEMPLATES: dict[str, PromptTemplate] = {
 
 # Fewer prompt tokens for small models on CPU: the task, observation and admissible actions stay,
 # the family's prose goes (`prompt: compact` in a TrainConfig, `--agent-arg prompt=compact` in eval).
-COMPACT_TEMPLATE = PromptTemplate(system="Play the text game.", setting="Choose one admissible action.")
+COMPACT_TEMPLATE = PromptTemplate(system="Play the text game.", setting="Choose one admissible action.",
+                                  instruction="Answer with one action inside <action> </action>.")
 PROMPT_STYLES = ("default", "compact")
 
 

@@ -48,7 +48,8 @@ def candidate_token_logprobs(model: torch.nn.Module, prompts: Sequence[Sequence[
         prompt_mask[s, width - len(p):] = 1
     prompt_ids, prompt_mask = prompt_ids.to(device), prompt_mask.to(device)
     positions = (prompt_mask.cumsum(-1) - 1).clamp(min=0)
-    out = model(input_ids=prompt_ids, attention_mask=prompt_mask, position_ids=positions, use_cache=True)
+    out = model(input_ids=prompt_ids, attention_mask=prompt_mask, position_ids=positions, use_cache=True,
+                logits_to_keep=1)  # only the last position's logits: [S, P, vocab] is never built
     first = torch.log_softmax(out.logits[:, -1].float(), dim=-1)  # [S, V]: the candidates' first token
 
     flat = [c for cs in candidates for c in cs]
@@ -158,9 +159,6 @@ class ScoringPolicy(HFPolicy):
                 outputs[i] = out
         return [o for o in outputs if o is not None]
 
-    def candidate_ids(self, action: str) -> list[int]:
-        return list(self.tokenizer.encode(f"{OPEN}{action}{CLOSE}", add_special_tokens=False)) + self.eos_ids[:1]
-
     # ---- the distribution -------------------------------------------------------------------
     @torch.no_grad()
     def distributions(self, prompts: Sequence[Sequence[int]], candidates: Sequence[Sequence[Sequence[int]]]
@@ -172,8 +170,9 @@ class ScoringPolicy(HFPolicy):
             result: list[tuple[torch.Tensor, list[list[float]]]] = []
             costs = [scoring_cost(p, c) for p, c in zip(prompts, candidates)]
             for chunk in chunks_by_budget(costs, self.score_budget_tokens):
-                per_step = candidate_token_logprobs(self.model, [prompts[i] for i in chunk],
-                                                    [candidates[i] for i in chunk], self.pad_id)
+                with self.compute():
+                    per_step = candidate_token_logprobs(self.model, [prompts[i] for i in chunk],
+                                                        [candidates[i] for i in chunk], self.pad_id)
                 for token_lp, mask in per_step:
                     scores = scores_from_token_logprobs(token_lp, mask, self.score_rule)
                     tokens = [token_lp[k, : int(mask[k].sum())].cpu().tolist() for k in range(len(mask))]

@@ -41,6 +41,7 @@ class TrainConfig(YamlConfig):
     policy_mode: str = "score"  # score: sample from softmax over admissible actions' log-likelihood
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     dtype: str = "auto"  # auto (bf16 on CUDA, fp32 on CPU) | float32 | bfloat16
+    autocast: str = "off"  # bf16: mixed-precision forward/backward over float32 weights (CPU with AVX512-BF16, CUDA)
     lora: bool = False
     lora_r: int = 16
     lora_alpha: int = 32
@@ -65,6 +66,11 @@ class TrainConfig(YamlConfig):
     credit_params: dict[str, Any] = field(default_factory=dict)
     invalid_penalty: float = 0.0  # coef >= 0 subtracted on the invalid step's row, every credit method (ref. 0.1)
     dynamic_sampling: bool = False  # drop groups whose advantages are all zero
+
+    # ---- supervised warm start (trainers/sft.py), run once before the first RL iteration ----
+    sft_dataset: str | None = None  # a `turnrl collect` directory (or JSONL) of expert trajectories
+    sft_epochs: int = 2
+    sft_lr: float = 1e-4
 
     # ---- optimisation ----
     iterations: int = 100
@@ -91,6 +97,7 @@ class TrainConfig(YamlConfig):
     eval_temperature: float = 0.0  # 0: greedy
     out_dir: str = "runs/turnrl"
     save_every: int = 5  # iterations; 0 disables
+    export_model: bool = True  # write out_dir/model, a plain checkpoint that `hf:<out_dir>/model` loads
     keep_checkpoints: int = 2
     tensorboard: bool = True
     plot: bool = True
@@ -103,6 +110,9 @@ class TrainConfig(YamlConfig):
             (self.policy_mode in POLICY_MODES, f"policy_mode must be one of {POLICY_MODES}"),
             (self.prompt in PROMPTS, f"prompt must be one of {PROMPTS}"),
             (self.score in ("mean", "sum"), "score must be mean or sum"),
+            (self.autocast in ("off", "bf16"), "autocast must be off or bf16"),
+            (self.sft_dataset is None or self.rollout_engine == "hf", "sft_dataset needs rollout_engine hf"),
+            (self.sft_epochs >= 1 and self.sft_lr > 0, "sft_epochs must be >= 1 and sft_lr > 0"),
             (self.train_layers is None or self.train_layers >= 1, "train_layers must be >= 1 or null"),
             (self.rollout_engine in ROLLOUT_ENGINES, f"rollout_engine must be one of {ROLLOUT_ENGINES}"),
             (self.rollout_engine != "vllm" or self.policy_mode == "generate",

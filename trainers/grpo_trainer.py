@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import inspect
+import shutil
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -120,11 +121,17 @@ class Trainer:
 
         common = dict(device=self.device, sampling=sampling, history_window=c.history_window,
                       max_prompt_tokens=c.max_prompt_tokens, batch_size=c.policy_batch_size,
-                      template=template_named(c.prompt))
+                      template=template_named(c.prompt), autocast=c.autocast)
         if c.policy_mode == "score":
             return ScoringPolicy(self.model, self.tokenizer, score=c.score, score_budget_tokens=c.micro_batch_tokens,
                                  **common)
         return _generating_policy()(self.model, self.tokenizer, mode="generate", **common)
+
+    def compute(self):
+        """The numerics of the trainer's forward passes: the same autocast as the rollout policy's."""
+        from turnrl.agents.hf import autocast_dtype, compute_context
+
+        return compute_context(self.device, autocast_dtype(self.config.autocast))
 
     @property
     def separate_rollout_engine(self) -> bool:
@@ -196,7 +203,8 @@ class Trainer:
         out: list[list[float]] = [[] for _ in rows]
         for mb in micro_batches(rows, range(len(rows)), self.pad_id, self.config.micro_batch_tokens):
             mb = mb.to(self.device)
-            lp, _ = token_logprobs_and_entropy(model, mb.input_ids, mb.attention_mask, mb.targets_mask, False)
+            with self.compute():
+                lp, _ = token_logprobs_and_entropy(model, mb.input_ids, mb.attention_mask, mb.targets_mask, False)
             for k, i in enumerate(mb.rows):
                 out[i] = lp[k][mb.targets_mask[k]].float().cpu().tolist()
         return out
@@ -207,8 +215,9 @@ class Trainer:
         model.eval()
         out = [0.0] * len(rows)
         for part in choice_micro_batches(rows, range(len(rows)), self.config.micro_batch_tokens):
-            logp, _ = choice_log_probs(model, [rows[i] for i in part], self.pad_id, self.config.score,
-                                       self.config.temperature)
+            with self.compute():
+                logp, _ = choice_log_probs(model, [rows[i] for i in part], self.pad_id, self.config.score,
+                                           self.config.temperature)
             for i, v in zip(part, logp.tolist()):
                 out[i] = v
         return out
@@ -256,10 +265,11 @@ class Trainer:
                     batches = micro_batches(rows, part, self.pad_id, c.micro_batch_tokens) if len(part) else []
                     waste.append(padding_waste(batches))
                 for mb in batches:
-                    if choice:
-                        terms, n = self._choice_loss([rows[i] for i in mb], n_tokens, n_seqs)
-                    else:
-                        terms, n = self._token_loss(mb.to(self.device), n_tokens, n_seqs)
+                    with self.compute():
+                        if choice:
+                            terms, n = self._choice_loss([rows[i] for i in mb], n_tokens, n_seqs)
+                        else:
+                            terms, n = self._token_loss(mb.to(self.device), n_tokens, n_seqs)
                     terms.loss.backward()
                     for k in step_stats:
                         step_stats[k] += getattr(terms, k)
@@ -348,6 +358,35 @@ class Trainer:
         self.iteration = int(payload["iteration"]) + 1
         return self.iteration
 
+    def warm_start(self, logger: MetricsLogger | None = None) -> dict[str, Any]:
+        """Behaviour cloning on `sft_dataset` (trainers/sft.py); its figures go to the metrics as iteration -1."""
+        from turnrl.trainers.offline.datasets import load_dataset
+        from turnrl.trainers.sft import behaviour_clone
+
+        c = self.config
+        began = time.perf_counter()
+        stats = behaviour_clone(self, load_dataset(c.sft_dataset), c.sft_epochs, c.sft_lr, seed=c.seed)
+        stats = {f"sft_{k}": v for k, v in stats.items()} | {"time_sft": time.perf_counter() - began}
+        if logger is not None:
+            logger.log(-1, stats)
+        if c.progress and self.world.is_main:
+            print(f"warm start: {stats['sft_steps']} expert steps x {c.sft_epochs} epochs, NLL "
+                  f"{stats['sft_nll_before']:.3f} -> {stats['sft_nll_after']:.3f} ({stats['time_sft']:.0f}s)", flush=True)
+        return stats
+
+    def export_model(self, path: Path) -> Path:
+        """The current policy as a plain Hugging Face checkpoint (LoRA merged), loadable by `hf:<path>`."""
+        model = self.model
+        if hasattr(model, "merge_and_unload"):  # peft: merge a copy, keep training the adapters
+            model = copy.deepcopy(model).merge_and_unload()
+        tmp = path.with_name(f".{path.name}.tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        model.save_pretrained(tmp)
+        self.tokenizer.save_pretrained(tmp)
+        shutil.rmtree(path, ignore_errors=True)
+        tmp.rename(path)
+        return path
+
     def save(self, iteration: int) -> None:
         if self.world.is_main:
             save_checkpoint(self.out_dir / "checkpoints", iteration, self.model, self.optimizer, self.scheduler,
@@ -365,6 +404,8 @@ class Trainer:
         started = time.perf_counter()
         last = 0.0  # duration of the previous iteration: do not start one that would overrun the limit
         try:
+            if c.sft_dataset and start == 0:
+                self.warm_start(logger)
             for it in range(start, c.iterations):
                 if c.time_limit_s is not None and time.perf_counter() - started + last > c.time_limit_s:
                     break
@@ -386,6 +427,8 @@ class Trainer:
                 last = time.perf_counter() - began
             if c.save_every and history and (self.iteration + 1) % c.save_every and self.iteration + 1 != c.iterations:
                 self.save(self.iteration)  # stopped early by the time limit: keep the last iteration
+            if c.export_model and main:
+                self.export_model(self.out_dir / "model")
         finally:
             if logger is not None:
                 logger.close()

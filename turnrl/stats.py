@@ -1,0 +1,59 @@
+"""Small, dependency-free statistics for reporting success rates honestly.
+
+Success over held-out episodes is a proportion: `wilson_interval` gives its 95% interval (sound
+at 0% and 100%, unlike the normal approximation). Before/after comparisons on the SAME episodes
+are paired: `paired_difference` bootstraps the interval of the change in success, and
+`mcnemar_exact` tests it with the exact binomial test on the discordant episodes.
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+
+Z95 = 1.959963984540054
+
+
+def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion; (0, 1) when n is 0."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def paired_difference(before: Sequence[float], after: Sequence[float], n_boot: int = 10_000,
+                      seed: int = 0) -> tuple[float, float, float]:
+    """(mean of after - before, 2.5th and 97.5th bootstrap percentiles), resampling episodes."""
+    b, a = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
+    if b.shape != a.shape or b.ndim != 1 or len(b) == 0:
+        raise ValueError("before and after must be equal-length, non-empty 1-D sequences (the same episodes)")
+    diff = a - b
+    rng = np.random.default_rng(seed)
+    boots = diff[rng.integers(0, len(diff), size=(n_boot, len(diff)))].mean(axis=1)
+    return float(diff.mean()), float(np.percentile(boots, 2.5)), float(np.percentile(boots, 97.5))
+
+
+def mcnemar_exact(before: Sequence[bool], after: Sequence[bool]) -> float:
+    """Two-sided exact McNemar p-value: of the episodes that changed, are gains and losses equally likely?"""
+    gains = sum(1 for b, a in zip(before, after) if a and not b)
+    losses = sum(1 for b, a in zip(before, after) if b and not a)
+    n = gains + losses
+    if n == 0:
+        return 1.0
+    k = min(gains, losses)
+    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n
+    return min(1.0, 2 * tail)
+
+
+def mean_interval(values: Sequence[float], z: float = Z95) -> tuple[float, float, float]:
+    """(mean, low, high): a normal-approximation 95% interval of a mean (use t for few samples)."""
+    x = np.asarray(values, dtype=float)
+    if len(x) < 2:
+        m = float(x.mean()) if len(x) else 0.0
+        return m, m, m
+    half = z * x.std(ddof=1) / math.sqrt(len(x))
+    return float(x.mean()), float(x.mean() - half), float(x.mean() + half)
