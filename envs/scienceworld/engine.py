@@ -13,6 +13,7 @@ Every engine call goes through `Simulator.call`, which turns a dead or silent JV
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -27,9 +28,13 @@ from py4j.protocol import Py4JError, Py4JJavaError
 from scienceworld import ScienceWorldEnv
 from scienceworld.constants import BASEPATH, JAR_PATH
 
+from turnrl.io import remove_stale
+
 JAVA_MISSING = "ScienceWorld needs Java 17+ on PATH: install it with 'apt-get install -y openjdk-17-jre-headless'"
 # ScienceWorld's answer to text its parser cannot map to any action.
 UNKNOWN_ACTION = "No known action matches that input."
+# The object-tree folder of each Simulator names its process, so folders of killed ones can be removed.
+STALE_TEMPDIR = re.compile(r"^turnrl-sciworld-(?P<pid>\d+)-")
 # Serial GC: one GC thread per JVM, which suits many small JVMs on few cores.
 DEFAULT_JAVA_OPTS = ("-XX:+UseSerialGC", "-Xss8m")
 
@@ -91,7 +96,9 @@ class Simulator(ScienceWorldEnv):
                                                                          read_timeout=read_timeout),
                                     java_process=proc)
         # the engine hands its object tree (~150 KB per step for state keys) over through a file
-        self._obj_tree_tempdir = tempfile.TemporaryDirectory(prefix="turnrl-sciworld-", dir=_memory_tmp())
+        tmp = _memory_tmp()
+        remove_stale(tmp or tempfile.gettempdir(), STALE_TEMPDIR)  # left by processes killed before cleanup
+        self._obj_tree_tempdir = tempfile.TemporaryDirectory(prefix=f"turnrl-sciworld-{os.getpid()}-", dir=tmp)
         self._finalizer = weakref.finalize(self, _shutdown, self._gateway, proc, self._obj_tree_tempdir)
         self.read_timeout = read_timeout
         self.server = self.call("start", lambda: self._gateway.jvm.scienceworld.runtime.pythonapi.PythonInterface())
