@@ -88,6 +88,17 @@ def set_rng_state(env: gym.Env, state: dict[str, Any] | None) -> None:
     rng.bit_generator.state = state
 
 
+def attrs_state(obj: Any, names: tuple[str, ...]) -> bytes:
+    """The named attributes of `obj`, pickled: an independent copy that later steps cannot change."""
+    return pickle.dumps({n: getattr(obj, n) for n in names}, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def set_attrs(obj: Any, data: bytes) -> None:
+    """Sets the attributes `attrs_state` saved (fresh copies at every restore)."""
+    for name, value in pickle.loads(data).items():
+        setattr(obj, name, value)
+
+
 # -- wrappers -------------------------------------------------------------------------------
 def _wrapper_fields() -> dict[type, tuple[str, ...]]:
     """The attributes that hold each known wrapper's per-episode state (empty: stateless)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from turnrl.envs.base import TextEnv
+from turnrl.envs.games import snapshot as game_snapshot
 from turnrl.envs.games.catalog import make_game
 from turnrl.types import AgentInput
 
@@ -22,6 +23,9 @@ SEATS = ("random", "first", "second")
 
 
 class GameEnv(TextEnv):
+    metadata = {**TextEnv.metadata, "snapshot": "exact"}  # the pickled game engine (snapshot.py)
+    _snapshot, _restore = game_snapshot.snapshot, game_snapshot.restore
+
     def __init__(self, game: str, opponent: Any = "random", seat: str = "random", render_mode: str | None = None,
                  **game_kwargs: Any):
         super().__init__(render_mode=render_mode)

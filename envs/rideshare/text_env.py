@@ -16,6 +16,7 @@ from typing import Any
 
 from turnrl.envs.base import TextEnv
 from turnrl.envs.rideshare.city import City
+from turnrl.envs.rideshare import snapshot as ride_snapshot
 from turnrl.envs.rideshare.offers import RideShareCore
 from turnrl.envs.rideshare.sim import RideConfig
 
@@ -44,6 +45,8 @@ def parse_assignment(text: str) -> list[tuple[int, int]] | str:
 
 class RideShareTextEnv(TextEnv):
     max_action_chars = 4000
+    metadata = {**TextEnv.metadata, "snapshot": "exact"}  # simulator state (snapshot.py)
+    _snapshot, _restore = ride_snapshot.snapshot, ride_snapshot.restore
 
     def __init__(self, config: RideConfig | dict | None = None, win_service_rate: float = 0.8,
                  city: City | None = None, data_dir: str | Path | None = None, render_mode: str | None = None):

@@ -28,6 +28,7 @@ from typing import Any
 
 from turnrl.envs.base import TextEnv
 from turnrl.envs.webshop.catalog import Catalog, load_catalog
+from turnrl.envs.webshop import snapshot as webshop_snapshot
 from turnrl.envs.webshop.expert import expert_action
 from turnrl.envs.webshop.goals import Goal, GoalSet, load_goals
 from turnrl.envs.webshop.pages import (
@@ -77,6 +78,8 @@ class WebShopEnv(TextEnv):
     """WebShop over the real catalog; every copy in a process shares one catalog and index."""
 
     list_tasks = staticmethod(list_tasks)
+    metadata = {**TextEnv.metadata, "snapshot": "exact"}  # the page state (snapshot.py)
+    _snapshot, _restore = webshop_snapshot.snapshot, webshop_snapshot.restore
 
     def __init__(self, data_dir: str | None = None, index_dir: str | None = None, goals: str = "synthetic",
                  split: str = "test", max_steps: int | None = None, observation_mode: str = "text",

@@ -53,15 +53,21 @@ def check_restore_equivalence(make: Callable[[], gym.Env], reset: dict[str, Any]
     """Plays `prefix` steps, snapshots, plays on; then restores the snapshot into the same env
     (back in time) and into a fresh env, and asserts both replay the original continuation."""
     env = make()
-    obs, info = env.reset(**reset)
-    continuation(env, info, prefix, lambda inf, i: policy(inf, i + 1000))
-    snap = roundtrip(snapshot_env(env))
-    original = comparable(continuation(env, snap.info, steps, policy))
-    assert original, "the continuation must take at least one step"
-    obs, info = restore_env(env, snap)
-    assert obs == snap.obs and info == snap.info
-    assert comparable(continuation(env, info, steps, policy)) == original
+    try:
+        obs, info = env.reset(**reset)
+        continuation(env, info, prefix, lambda inf, i: policy(inf, i + 1000))
+        snap = roundtrip(snapshot_env(env))
+        original = comparable(continuation(env, snap.info, steps, policy))
+        assert original, "the continuation must take at least one step"
+        obs, info = restore_env(env, snap)
+        assert obs == snap.obs and info == snap.info
+        assert comparable(continuation(env, info, steps, policy)) == original
+    finally:
+        env.close()
     fresh = make()
-    obs, info = restore_env(fresh, roundtrip(snap))
-    assert comparable(continuation(fresh, info, steps, policy)) == original
+    try:
+        obs, info = restore_env(fresh, roundtrip(snap))
+        assert comparable(continuation(fresh, info, steps, policy)) == original
+    finally:
+        fresh.close()
     return snap, original
