@@ -59,6 +59,9 @@ class ScienceWorldTextEnv(TextEnv):
     """One ScienceWorld task variation at a time; see the module docstring."""
 
     list_tasks = staticmethod(list_tasks)
+    # pool limits (turnrl.envs.pool.default_timeouts): a reset regenerates the gold path, which takes
+    # over a minute for the genetics tasks on a busy machine, and the engine's own read_timeout is 300 s
+    default_reset_timeout = 600.0
 
     def __init__(self, task: str | Sequence[str] | None = None, split: str = "train", variation: int | None = None,
                  simplifications: str = "", expert: bool = True, state_key: str = "tree",

@@ -2,6 +2,8 @@
 every other episode of the run goes on (issue 18.9)."""
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 
 from turnrl.agents.scripted import ExpertAgent
@@ -127,3 +129,15 @@ def test_one_alfworld_game_with_a_broken_pddl_problem_does_not_stop_eval(tmp_pat
     trajs = load_trajectories(tmp_path / "eval.trajectories.jsonl")
     bad = [t for t in trajs if not t.steps]
     assert len(bad) == n_broken and all(broken in t.task_id and t.metadata["end_reason"] == failed for t in bad)
+
+
+def test_pool_limits_default_per_env_family(toy_env_id):
+    from turnrl.cli.options import pool_timeouts
+    from turnrl.envs.pool import default_timeouts
+
+    assert default_timeouts(toy_env_id) == (60.0, 300.0)  # an env that declares none
+    assert pool_timeouts(toy_env_id, "subprocess", None, 0) == (60.0, None)  # 0: no limit
+    assert pool_timeouts(toy_env_id, "ray", 5, None) == (5, 300.0)
+    assert pool_timeouts(toy_env_id, "inprocess", None, None) == (None, None)  # it cannot interrupt an env
+    if importlib.util.find_spec("scienceworld") is not None:
+        assert default_timeouts("turnrl/ScienceWorld-v0") == (60.0, 600.0)  # gold paths take minutes
