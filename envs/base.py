@@ -10,6 +10,9 @@ needs the same way:
   observation without calling the engine;
 - `info` always carries the contract keys: `admissible_actions`, `won`, `valid`, `state_key`,
   `obs_key`, `task` (see `INFO_KEYS`);
+- an observation (and `obs_key`) over `max_observation_chars` (1 MiB of text, what the observation
+  space declares) is cut to it, ending with a note, and `info["observation_cut"]` is True: an
+  engine that floods its output cannot exhaust an agent's memory or context;
 - `snapshot()` / `restore(snapshot)`, the optional capability an env declares in
   `metadata["snapshot"]` ("exact": the `_snapshot`/`_restore` hooks save the engine's state;
   "replay": the base class records the reset and the actions and replays them). See
@@ -42,6 +45,12 @@ def action_problem(action: str, max_chars: int) -> str | None:
     except UnicodeEncodeError:
         return "action is not valid UTF-8 text (unpaired surrogate)"
     return None
+
+
+def cut_observation(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, the last of them saying so."""
+    note = f"\n[observation cut: {len(text)} characters, limit {limit}]"
+    return text[: max(0, limit - len(note))] + note[:limit]
 
 
 class TextEnv(gym.Env[str, str]):
@@ -93,6 +102,8 @@ class TextEnv(gym.Env[str, str]):
         info.update(valid=False, invalid_reason=reason)
         info.pop("reward_components", None)
         obs = f"Invalid action: {reason}.\n\n{self._last_info.get('obs_key', self._last_obs)}"
+        if len(obs) > self.max_observation_chars:
+            obs = cut_observation(obs, self.max_observation_chars)
         return obs, 0.0, False, False, info
 
     # -- snapshots (optional; see turnrl.envs.snapshot) --------------------------------------
@@ -154,5 +165,9 @@ class TextEnv(gym.Env[str, str]):
         missing = [k for k in INFO_KEYS if k not in info]
         if missing:
             raise KeyError(f"{type(self).__name__} info misses contract keys {missing}")
+        if len(obs) > self.max_observation_chars:
+            obs, info["observation_cut"] = cut_observation(obs, self.max_observation_chars), True
+        if isinstance(info["obs_key"], str) and len(info["obs_key"]) > self.max_observation_chars:
+            info["obs_key"] = cut_observation(info["obs_key"], self.max_observation_chars)
         self._last_obs, self._last_info = obs, info
         return obs

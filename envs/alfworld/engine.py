@@ -72,9 +72,14 @@ def new_engine(expert: str) -> textworld.core.Environment:
 
 
 def load_game(env: textworld.core.Environment, game_file: str) -> None:
-    """Loads a game from its parsed JSON (TextWorld's own loader leaves the file open)."""
+    """Loads a game from its parsed JSON (TextWorld's own loader leaves the file open); a file that
+    is not JSON is a ValueError naming file, line and column."""
     with open(game_file) as f:
-        env.load(json.load(f))
+        try:
+            data = json.load(f)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{game_file}:{e.lineno}:{e.colno}: ALFWorld game is not valid JSON ({e.msg})") from None
+    env.load(data)
 
 
 def set_expert_infos(env: textworld.core.Environment, expert: str) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,7 +108,10 @@ def split_name(split: str) -> str:
 
 
 def is_solvable(game_file: Path) -> bool:
-    """ALFWorld's `"solvable"` flag of a game file, read from its tail when it is there."""
+    """ALFWorld's `"solvable"` flag of a game file, read from its tail when it is there.
+
+    A file that is not JSON (truncated, corrupt) cannot be played: it is left out of its split,
+    as ALFWorld leaves it out, but with a warning naming the file, line and column."""
     with game_file.open("rb") as f:
         f.seek(0, os.SEEK_END)
         f.seek(max(0, f.tell() - 64))
@@ -117,9 +121,18 @@ def is_solvable(game_file: Path) -> bool:
     if b'"solvable": false}' in tail:
         return False
     try:
-        return bool(json.loads(game_file.read_text()).get("solvable", False))
-    except (OSError, ValueError):
+        data = json.loads(game_file.read_text())
+    except json.JSONDecodeError as e:
+        warnings.warn(f"{game_file}:{e.lineno}:{e.colno}: ALFWorld game is not valid JSON ({e.msg}); "
+                      "left out of its split", stacklevel=2)
         return False
+    except (OSError, UnicodeDecodeError) as e:
+        warnings.warn(f"{game_file}: ALFWorld game cannot be read ({e}); left out of its split", stacklevel=2)
+        return False
+    if not isinstance(data, dict):
+        warnings.warn(f"{game_file}:1:1: ALFWorld game is not a JSON object; left out of its split", stacklevel=2)
+        return False
+    return bool(data.get("solvable", False))
 
 
 def task_type_of(folder_name: str) -> str:

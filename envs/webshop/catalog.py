@@ -72,14 +72,48 @@ def _file_digest(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
+def _is_texts(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _is_price(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < float("inf")
+
+
+# field -> (check, what it must be); a field that is absent takes WebShop's default
+_FIELD_TYPES = {
+    "asin": (lambda v: isinstance(v, str) and bool(v), "a non-empty string"),
+    "Title": (lambda v: isinstance(v, str), "a string"),
+    "Price": (lambda v: isinstance(v, str), "a string"),
+    "Description": (lambda v: v is None or isinstance(v, str), "a string"),
+    "BulletPoints": (lambda v: v is None or _is_texts(v), "a list of strings"),
+    "Attributes": (lambda v: v is None or _is_texts(v), "a list of strings"),
+    "query": (lambda v: isinstance(v, str), "a string"),
+    "product_category": (lambda v: isinstance(v, str), "a string"),
+    "pricing": (lambda v: isinstance(v, list) and 1 <= len(v) <= 2 and all(_is_price(p) for p in v),
+                "a list of one price or a [low, high] range (WebShop's default 100.0 applies only when absent)"),
+    "options": (lambda v: isinstance(v, dict) and all(isinstance(k, str) and _is_texts(vs) for k, vs in v.items()),
+                "an object of option name -> list of value strings"),
+    "instructions": (lambda v: isinstance(v, list) and all(isinstance(h, dict) for h in v), "a list of objects"),
+}
+
+
 def _parse_record(line: bytes, path: Path, lineno: int) -> dict[str, Any]:
+    """One product line, its field types checked: a wrong type fails here, naming file and line,
+    not later as a TypeError deep inside search, paging or the reward."""
     try:
         record = json.loads(line)
     except ValueError as e:
         raise ValueError(f"{path}:{lineno}: not a JSON product record ({e})") from None
-    missing = [k for k in ("asin", "Title", "Price") if not isinstance(record, dict) or k not in record]
+    if not isinstance(record, dict):
+        raise ValueError(f"{path}:{lineno}: a product record must be a JSON object, got {type(record).__name__}")
+    missing = [k for k in ("asin", "Title", "Price") if k not in record]
     if missing:
         raise ValueError(f"{path}:{lineno}: product record lacks {missing}")
+    for name, (ok, what) in _FIELD_TYPES.items():
+        if name in record and not ok(record[name]):
+            raise ValueError(f"{path}:{lineno}: product {record.get('asin')!r}: field {name!r} must be {what}, "
+                             f"got {json.dumps(record[name])[:80]}")
     return record
 
 

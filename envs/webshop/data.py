@@ -57,14 +57,24 @@ def download(target: Path) -> None:
     for name, file_id in GDRIVE_IDS.items():
         if not (target / name).is_file():
             _fetch(file_id, target / name)
-    raw = json.loads((target / "items_shuffle_1000.json").read_text())
-    ins = json.loads((target / INSTRUCTIONS).read_text())
-    human = json.loads((target / "items_human_ins.json").read_text())
+    raw = read_json(target / "items_shuffle_1000.json")
+    ins = read_json(target / INSTRUCTIONS)
+    human = read_json(target / "items_human_ins.json")
     tmp = target / (PRODUCTS + ".tmp")
     with tmp.open("w") as f:
         for product in convert_raw_products(raw, ins, human):
             f.write(json.dumps(product) + "\n")
     tmp.replace(target / PRODUCTS)
+
+
+def read_json(path: Path) -> Any:
+    """A JSON data file; a broken one (truncated download, hand edit) is a ValueError naming the
+    file, line and column instead of a bare `JSONDecodeError`."""
+    try:
+        return json.loads(Path(path).read_text())
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path}:{e.lineno}:{e.colno}: not valid JSON ({e.msg}); "
+                         "fetch the file again (`turnrl data download webshop`)") from None
 
 
 def _parse_pricing(pricing: Any) -> list[float]:

@@ -18,7 +18,6 @@ half (test = first half).
 from __future__ import annotations
 
 import functools
-import json
 import math
 from collections import Counter
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from turnrl.envs.webshop.catalog import Catalog
-from turnrl.envs.webshop.data import INSTRUCTIONS
+from turnrl.envs.webshop.data import INSTRUCTIONS, read_json
 
 SHUFFLE_SEED = 233
 PRICE_STEPS = [10.0 * i for i in range(1, 100)]
@@ -106,7 +105,15 @@ class GoalSet:
         self.weights = np.asarray(weights, dtype=np.float64)[order]
 
     def _instructions(self) -> dict[str, dict[str, Any]]:
-        return json.loads((self.catalog.data_dir / INSTRUCTIONS).read_text())
+        path = self.catalog.data_dir / INSTRUCTIONS
+        data = read_json(path)
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: expected an object of ASIN -> instruction, got {type(data).__name__}")
+        for asin, entry in data.items():
+            problem = instruction_problem(entry)
+            if problem:
+                raise ValueError(f"{path}: entry {asin!r}: {problem}")
+        return data
 
     def _synthetic(self) -> tuple[list, list, list, list]:
         ins, rng = self._instructions(), np.random.default_rng(SHUFFLE_SEED)
@@ -169,6 +176,18 @@ class GoalSet:
                     price_upper=ceiling, query=product.get("query", ""), category=product.get("category", ""),
                     product_category=product.get("product_category", ""), name=product["Title"],
                     weight=float(self.weights[i]), kind=self.kind)
+
+
+def instruction_problem(entry: Any) -> str | None:
+    """Why a synthetic-instruction entry cannot make goals (wrong field types), or None."""
+    if not isinstance(entry, dict):
+        return f"expected an object, got {type(entry).__name__}"
+    if not isinstance(entry.get("instruction", ""), (str, type(None))):
+        return f"'instruction' must be text, got {type(entry['instruction']).__name__}"
+    attributes = entry.get("instruction_attributes", [])
+    if attributes is not None and (not isinstance(attributes, list) or not all(isinstance(a, str) for a in attributes)):
+        return "'instruction_attributes' must be a list of strings"
+    return None
 
 
 def _option_name(options: dict[str, list[str]], value: str) -> str:
