@@ -27,7 +27,8 @@ Reward (`reward=`): "score" (default) the change in the game's score this step; 
 change divided by the game's max score (a full solve sums to 1); "won" 1 on the winning step only.
 `reward_components` always holds the raw `score` change and `won`. Winning or losing (cooking,
 treasure hunter) terminates; a loss carries no extra penalty (shape it with a wrapper if wanted).
-There is no built-in step limit (the registered ids add Gymnasium's `TimeLimit`).
+There is no built-in step limit (the registered ids carry `max_episode_steps`, which
+`turnrl.envs.registration.make` and the pools apply with `StepLimit`).
 
 Validity: every usable command goes to the engine and the observation is TextWorld's own answer;
 `valid` is False when the command is not one of the admissible commands of the state it was sent

@@ -4,7 +4,8 @@
 a wrong pick loses; its games generate in about a second, the fastest of the four at this level,
 which matters when every new seed may need a new game); the variants fix the challenge, and
 `difficulty=`, `split=`, `n_games=` stay env kwargs (or per-episode `reset` options). Each id
-carries a step limit (Gymnasium's `TimeLimit`, truncation) well above the expert's path length.
+carries a step limit (`max_episode_steps`, truncation; turnrl's `make` and pools apply it with
+`StepLimit`) well above the expert's path length.
 """
 import gymnasium
 
