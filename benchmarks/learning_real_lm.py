@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from turnrl.rollout import TaskSpec, collect
-from turnrl.stats import mcnemar_exact, paired_difference, wilson_interval
+from turnrl.stats import compare_paired, describe_change, format_rate
 from turnrl.trainers.config import TrainConfig
 from turnrl.trainers.grpo_trainer import Trainer
 
@@ -66,42 +66,36 @@ def base_config(args: argparse.Namespace, **env: Any) -> TrainConfig:
 
 
 def evaluate(trainer: Trainer, tasks: list[TaskSpec]) -> list[bool]:
-    """Greedy held-out episodes; wins in task order (collect returns trajectories in task order)."""
-    trajectories = collect(trainer.eval_pool, trainer.policy.with_sampling(temperature=0.0), tasks, group_size=1,
-                           max_steps=trainer.config.max_steps, progress=True)
-    trainer.policy.with_sampling(temperature=trainer.config.temperature)
-    assert [t.seed for t in trajectories] == [t.seed for t in tasks]
-    return [bool(t.won) for t in trajectories]
-
-
-def rate(wins: list[bool]) -> str:
-    lo, hi = wilson_interval(sum(wins), len(wins))
-    return f"{sum(wins) / len(wins):6.1%} [{lo:.1%}, {hi:.1%}]"
+    """Greedy held-out episodes; wins in task order."""
+    return [bool(t.won) for t in trainer.evaluate_episodes(tasks, temperature=0.0)]
 
 
 def compare(label: str, before: list[bool], after: list[bool]) -> dict[str, Any]:
-    diff, lo, hi = paired_difference(before, after)
-    p = mcnemar_exact(before, after)
-    print(f"{label}: before {rate(before)} -> after {rate(after)}; change {diff:+.1%} "
-          f"[{lo:+.1%}, {hi:+.1%}] (paired bootstrap), McNemar p = {p:.3g}, n = {len(before)}", flush=True)
-    return {"before": sum(before) / len(before), "after": sum(after) / len(after), "change": diff,
-            "change_ci": [lo, hi], "mcnemar_p": p, "n": len(before)}
+    print(describe_change(label, before, after), flush=True)
+    return compare_paired(before, after)
 
 
 def warm_start(trainer: Trainer, args: argparse.Namespace) -> dict[str, Any]:
-    """Behaviour cloning of the scoring policy on expert trajectories of training games."""
+    """Behaviour cloning of the scoring policy on won expert episodes of training games."""
     from turnrl.agents.registry import make_agent
-    from turnrl.trainers.sft import sft_scoring
+    from turnrl.trainers.offline.collection import MixtureAgent
+    from turnrl.trainers.sft import behaviour_clone
 
+    expert = MixtureAgent([make_agent("expert")], [1.0], ["expert"])  # keeps the admissible actions on each step
     tasks = [TaskSpec(seed=10_000 + i) for i in range(args.bc_episodes)]
-    expert = collect(trainer.pool, make_agent("expert"), tasks, group_size=1, max_steps=trainer.config.max_steps)
-    expert = [t for t in expert if t.won]
+    from turnrl.envs.pool import make_pool
+
+    c = trainer.config
+    with make_pool(c.env_id, c.num_envs, "inprocess", env_kwargs={**c.env_kwargs, "expert": "handcoded+planner"}
+                   if "alfworld" in c.env_id.lower() else c.env_kwargs) as pool:
+        episodes = collect(pool, expert, tasks, group_size=1, max_steps=c.max_steps, progress=False)
+    expert.annotate(episodes)
     started = time.perf_counter()
-    stats = sft_scoring(trainer, expert, epochs=args.bc_epochs, lr=args.bc_lr)
+    stats = behaviour_clone(trainer, episodes, epochs=args.bc_epochs, lr=args.bc_lr, seed=args.seed)
     stats["seconds"] = time.perf_counter() - started
-    print(f"behaviour cloning: {len(expert)} expert episodes, {stats['steps']} steps, {args.bc_epochs} epochs, "
-          f"action NLL {stats['nll_before']:.3f} -> {stats['nll_after']:.3f}, {stats['seconds'] / 60:.1f} min",
-          flush=True)
+    print(f"behaviour cloning: {stats['episodes']} won expert episodes of {len(episodes)}, {stats['steps']} steps "
+          f"({stats['skipped_steps']} skipped), {args.bc_epochs} epochs, action NLL {stats['nll_before']:.3f} -> "
+          f"{stats['nll_after']:.3f}, {stats['seconds'] / 60:.1f} min", flush=True)
     return stats
 
 
@@ -135,7 +129,7 @@ def main() -> None:
         print(f"{args.env}: {config.env_id} {config.env_kwargs} -> held-out {config.eval_env_kwargs}; "
               f"{args.model} on {trainer.device}, top {args.train_layers} layers, autocast {args.autocast}", flush=True)
         before = evaluate(trainer, eval_tasks)
-        print(f"held-out success before: {rate(before)}", flush=True)
+        print(f"held-out success before: {format_rate(before)}", flush=True)
         reference = before
         if args.env == "alfworld":
             result["bc"] = warm_start(trainer, args)

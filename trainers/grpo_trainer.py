@@ -344,8 +344,12 @@ class Trainer:
         c = self.config
         n = n_tasks if n_tasks is not None else c.eval_tasks
         tasks = [TaskSpec(seed=c.eval_seed_offset + i) for i in range(n)][self.world.rank::self.world.size]
-        trajectories = self.rollout(tasks, c.eval_temperature, 1, pool=self.eval_pool) if tasks else []
-        return _global_episode_stats(episode_stats(trajectories), self.world, self.device)
+        return _global_episode_stats(episode_stats(self.evaluate_episodes(tasks)), self.world, self.device)
+
+    def evaluate_episodes(self, tasks: list[TaskSpec], temperature: float | None = None) -> list[Trajectory]:
+        """One held-out episode per task on the eval pool (eval_temperature unless given), in task order."""
+        t = self.config.eval_temperature if temperature is None else temperature
+        return self.rollout(tasks, t, 1, pool=self.eval_pool) if tasks else []
 
     # ---- the loop ------------------------------------------------------------------------------
     def resume(self) -> int:
@@ -427,7 +431,7 @@ class Trainer:
                 last = time.perf_counter() - began
             if c.save_every and history and (self.iteration + 1) % c.save_every and self.iteration + 1 != c.iterations:
                 self.save(self.iteration)  # stopped early by the time limit: keep the last iteration
-            if c.export_model and main:
+            if c.export_model and main and (history or (c.sft_dataset and start == 0)):  # only weights that changed
                 self.export_model(self.out_dir / "model")
         finally:
             if logger is not None:

@@ -8,11 +8,13 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 from pathlib import Path
 from typing import Any, Iterable
 
-CURVES = (("success_rate", "eval_success_rate"), ("mean_return",), ("invalid_rate",), ("kl", "entropy"),
+CURVES = (("success_rate", "eval_success_rate"), ("mean_return",), ("invalid_rate",), ("entropy",), ("kl",),
           ("clip_fraction",), ("grad_norm",))
+HELD_OUT = "heldout_success"  # with _low/_high: a held-out success rate and its 95% interval (the demo's)
 
 
 def read_metrics(path: str | Path) -> list[dict[str, Any]]:
@@ -37,8 +39,9 @@ class MetricsLogger:
         if resume_from is not None:
             kept = [r for r in read_metrics(self.path) if r.get("iteration", -1) < resume_from]
             self.path.write_text("".join(json.dumps(r) + "\n" for r in kept), encoding="utf-8")
-        elif self.path.exists():
-            self.path.unlink()
+        else:  # a fresh run: no lines, and no TensorBoard run, of an earlier run in this folder
+            self.path.unlink(missing_ok=True)
+            shutil.rmtree(self.out_dir / "tensorboard", ignore_errors=True)
         self.writer = None
         if tensorboard:
             try:
@@ -72,18 +75,22 @@ def _plain(v: Any) -> Any:
 
 
 def plot_curves(records: Iterable[dict[str, Any]], path: str | Path, title: str = "turnrl training") -> Path:
-    """One panel per metric family against iteration; missing metrics are left out."""
+    """One panel per metric family against iteration. Missing metrics are left out, and so are
+    metrics constant over the run (e.g. invalid rate in scoring mode, KL without a reference);
+    held-out success is drawn as points with their 95% intervals."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     records = list(records)
-    panels = [keys for keys in CURVES if any(k in r for r in records for k in keys)]
-    cols = 3
-    rows = max(1, math.ceil(len(panels) / cols))
+    held_out = [r for r in records if isinstance(r.get(HELD_OUT), (int, float))]
+    panels = [keys for keys in CURVES if _varies(records, keys) or (keys[0] == "success_rate" and held_out)]
+    n = len(panels)
+    cols = min(3, max(n, 1))
+    rows = max(1, math.ceil(n / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows), squeeze=False)
-    for ax in axes.flat[len(panels):]:
+    for ax in axes.flat[n:]:
         ax.axis("off")
     for ax, keys in zip(axes.flat, panels):
         for k in keys:
@@ -91,11 +98,11 @@ def plot_curves(records: Iterable[dict[str, Any]], path: str | Path, title: str 
             if pts:
                 xs, ys = zip(*pts)
                 ax.plot(xs, ys, marker="o" if k.startswith("eval_") else None, markersize=3, label=k)
-        ax.set_xlabel("iteration")
-        ax.set_title(", ".join(keys), fontsize=9)
-        ax.grid(alpha=0.3)
-        if len(keys) > 1:
-            ax.legend(fontsize=7)
+        title = ", ".join(keys)
+        if keys[0] == "success_rate" and held_out:
+            _held_out(ax, held_out)
+            title, _ = "success: training episodes, held-out (95% interval)", ax.set_ylim(-0.02, 1.02)
+        _style(ax, title, legend=len(keys) > 1 or bool(held_out and keys[0] == "success_rate"))
     fig.suptitle(title)
     fig.tight_layout()
     path = Path(path)
@@ -103,3 +110,24 @@ def plot_curves(records: Iterable[dict[str, Any]], path: str | Path, title: str 
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def _varies(records: list[dict[str, Any]], keys: tuple[str, ...]) -> bool:
+    values = {r[k] for r in records for k in keys if isinstance(r.get(k), (int, float))}
+    return len(values) > 1
+
+
+def _held_out(ax: Any, records: list[dict[str, Any]]) -> None:
+    xs = [r["iteration"] for r in records]
+    ys = [r[HELD_OUT] for r in records]
+    low = [y - r.get(f"{HELD_OUT}_low", y) for y, r in zip(ys, records)]
+    high = [r.get(f"{HELD_OUT}_high", y) - y for y, r in zip(ys, records)]
+    ax.errorbar(xs, ys, yerr=[low, high], fmt="s", color="black", capsize=4, markersize=5, label="held-out")
+
+
+def _style(ax: Any, title: str, legend: bool) -> None:
+    ax.set_xlabel("iteration")
+    ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3)
+    if legend:
+        ax.legend(fontsize=7)

@@ -57,3 +57,24 @@ def mean_interval(values: Sequence[float], z: float = Z95) -> tuple[float, float
         return m, m, m
     half = z * x.std(ddof=1) / math.sqrt(len(x))
     return float(x.mean()), float(x.mean() - half), float(x.mean() + half)
+
+
+def format_rate(wins: Sequence[bool]) -> str:
+    """`37.5% [24.9%, 52.0%]`: the success rate with its Wilson 95% interval."""
+    lo, hi = wilson_interval(sum(map(bool, wins)), len(wins))
+    return f"{sum(map(bool, wins)) / max(len(wins), 1):.1%} [{lo:.1%}, {hi:.1%}]"
+
+
+def compare_paired(before: Sequence[bool], after: Sequence[bool]) -> dict[str, float]:
+    """Before/after success on the same episodes: rates, the change with its bootstrap interval, McNemar p."""
+    diff, lo, hi = paired_difference([float(b) for b in before], [float(a) for a in after])
+    return {"before": sum(map(bool, before)) / len(before), "after": sum(map(bool, after)) / len(after),
+            "change": diff, "change_low": lo, "change_high": hi, "mcnemar_p": mcnemar_exact(before, after),
+            "n": len(before)}
+
+
+def describe_change(label: str, before: Sequence[bool], after: Sequence[bool]) -> str:
+    c = compare_paired(before, after)
+    return (f"{label}: {format_rate(before)} -> {format_rate(after)}; change {c['change']:+.1%} "
+            f"[{c['change_low']:+.1%}, {c['change_high']:+.1%}] (paired bootstrap 95%), "
+            f"exact McNemar p = {c['mcnemar_p']:.3g}, n = {c['n']}")
