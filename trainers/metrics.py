@@ -120,8 +120,8 @@ def _varies(records: list[dict[str, Any]], keys: tuple[str, ...]) -> bool:
 def _held_out(ax: Any, records: list[dict[str, Any]]) -> None:
     xs = [r["iteration"] for r in records]
     ys = [r[HELD_OUT] for r in records]
-    low = [y - r.get(f"{HELD_OUT}_low", y) for y, r in zip(ys, records)]
-    high = [r.get(f"{HELD_OUT}_high", y) - y for y, r in zip(ys, records)]
+    low = [max(0.0, y - r.get(f"{HELD_OUT}_low", y)) for y, r in zip(ys, records)]
+    high = [max(0.0, r.get(f"{HELD_OUT}_high", y) - y) for y, r in zip(ys, records)]
     ax.errorbar(xs, ys, yerr=[low, high], fmt="s", color="black", capsize=4, markersize=5, label="held-out")
 
 
