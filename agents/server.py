@@ -8,7 +8,7 @@ log-probs of the generated tokens. The returned text keeps the stop string it en
 
 Safety: errors come in the OpenAI shape; the body size, stop strings, max_tokens, n and the
 queue are bounded (`ServerLimits`; a full queue answers 429); a client that hangs up has its
-work cancelled; `api_key` requires `Authorization: Bearer <key>` on /v1, and `serve` refuses a
+work cancelled; `api_key` requires `Authorization: Bearer <key>` (all but /health), and `serve` refuses a
 non-loopback address without a key unless told `insecure_bind`. Requests that arrive together
 are generated as one batch (`RequestBatcher`); it remains a test and demo server, use vLLM for
 throughput serving.
@@ -69,7 +69,7 @@ def create_app(policy: HFPolicy, model_name: str, limits: ServerLimits | None = 
         if len(prompt) > limits.max_prompt_tokens:
             raise APIError(400, f"prompt has {len(prompt)} tokens, more than this server's {limits.max_prompt_tokens}",
                            param="messages", code="context_length_exceeded")
-        sampling = _sampling(req, limits)
+        sampling = _sampling(req, limits, room=context - len(prompt) if context else None)
         if context and len(prompt) + sampling.max_new_tokens > context:
             raise APIError(400, f"prompt ({len(prompt)} tokens) plus max_tokens ({sampling.max_new_tokens}) is more "
                            f"than the model's context of {context} tokens", param="max_tokens",
@@ -80,7 +80,9 @@ def create_app(policy: HFPolicy, model_name: str, limits: ServerLimits | None = 
             return _stream(batcher, job, reply)
         _admit(batcher, job)
         gens = await _result_unless_gone(batcher, job, request)
-        return reply.completion(gens) if gens is not None else Response(status_code=499)
+        if gens is None:  # the client has gone: nobody reads this
+            return Response(status_code=499)
+        return await run_in_threadpool(reply.completion, gens)  # decoding each token's text: off the event loop
 
     return app
 
@@ -92,11 +94,12 @@ def _render(tokenizer: Any, req: ChatRequest) -> list[int]:
         raise APIError(400, f"cannot render messages: {e}", param="messages") from e
 
 
-def _sampling(req: ChatRequest, limits: ServerLimits) -> SamplingParams:
+def _sampling(req: ChatRequest, limits: ServerLimits, room: int | None = None) -> SamplingParams:
+    """The request's sampling; without max_tokens, the server's default or what the context has room for."""
+    default = limits.default_max_tokens if room is None else max(1, min(limits.default_max_tokens, room))
     return SamplingParams(temperature=1.0 if req.temperature is None else req.temperature,
                           top_p=1.0 if req.top_p is None else req.top_p, top_k=req.top_k or 0,
-                          max_new_tokens=req.max_completion_tokens or req.max_tokens or limits.default_max_tokens,
-                          stop=tuple(req.stops))
+                          max_new_tokens=req.max_completion_tokens or req.max_tokens or default, stop=tuple(req.stops))
 
 
 def _admit(batcher: RequestBatcher, job: Job) -> None:

@@ -50,15 +50,14 @@ class _RowHooks(StoppingCriteria):
 
     def __init__(self, rows: list[tuple[Job, int]]):
         self.rows = rows
+        self.streaming = any(job.on_token is not None for job, _ in rows)
 
     def __call__(self, input_ids: torch.LongTensor, scores: Any, **kwargs: Any) -> torch.BoolTensor:
-        tokens = input_ids[:, -1].tolist()
-        ended = []
-        for (job, choice), token in zip(self.rows, tokens):
-            cancelled = job.cancelled
-            if job.on_token is not None and not cancelled:
-                job.on_token(choice, token)
-            ended.append(cancelled)
+        ended = [job.cancelled for job, _ in self.rows]
+        if self.streaming:  # reading the tokens waits for the device: only when someone streams
+            for (job, choice), token, gone in zip(self.rows, input_ids[:, -1].tolist(), ended):
+                if job.on_token is not None and not gone:
+                    job.on_token(choice, token)
         return torch.tensor(ended, dtype=torch.bool, device=input_ids.device)
 
 

@@ -1,7 +1,7 @@
 """HTTP edges of `turnrl serve`: OpenAI-shaped errors, the API key, and the request-body bound.
 
 `GuardMiddleware` is a plain ASGI middleware so that it runs before FastAPI reads the body: an
-unauthorised request is answered from its headers alone, and a body over the limit is refused
+unauthorised request (any path but /health) is answered from its headers alone, and a body over the limit is refused
 (413) after at most `max_body_bytes` are held in memory, never parsed or tokenised. A body
 that is too large is still read to its end (discarding it, up to `DRAIN_BYTES`), because a
 client that sends its whole body before reading the answer would otherwise see a reset
@@ -86,7 +86,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 class GuardMiddleware:
-    """Checks the API key (paths under /v1) and bounds the request body before the app sees the request."""
+    """Checks the API key (every path but /health) and bounds the request body before the app sees the request."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int, api_key: str | None = None):
         self.app = app
@@ -98,7 +98,7 @@ class GuardMiddleware:
             await self.app(scope, receive, send)
             return
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
-        if self.api_key and scope.get("path", "").startswith("/v1") and not self._authorised(headers):
+        if self.api_key and scope.get("path") != "/health" and not self._authorised(headers):
             error = APIError(401, "missing or incorrect API key: send the header 'Authorization: Bearer <key>'",
                              code="invalid_api_key", headers={"WWW-Authenticate": "Bearer"})
             await error.response()(scope, receive, send)
@@ -120,8 +120,8 @@ class GuardMiddleware:
         # "gone": the client left before its body ended; there is no one to answer
 
     def _authorised(self, headers: dict[bytes, bytes]) -> bool:
-        scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), self.api_key.encode())
+        scheme, _, token = headers.get(b"authorization", b"").partition(b" ")
+        return scheme.lower() == b"bearer" and hmac.compare_digest(token.strip(), (self.api_key or "").encode())
 
     async def _read_body(self, receive: Receive) -> tuple[list[bytes], str]:
         """The body's chunks and "read"; or "too large" (past the limit the rest is dropped), or "gone"."""
