@@ -14,7 +14,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from turnrl.types import Trajectory
+from turnrl.types import Step
 
 
 @dataclass
@@ -52,24 +52,21 @@ class MicroBatch:
                           move(self.old_logprobs), move(self.advantages), move(self.ref_logprobs), self.rows)
 
 
-def token_rows(trajectories: Sequence[Trajectory], advantages: np.ndarray) -> tuple[list[TokenRow], list[int]]:
-    """Rows for every step that carries token ids, in `to_rows` order, and their step-row indices.
+def token_rows(steps: Sequence[Step], advantages: np.ndarray, keep: np.ndarray | None = None) -> list[TokenRow]:
+    """One row per step that carries token ids, for `steps` in step-row order (`turnrl.batch.to_rows`).
 
-    Steps without token ids (a scripted fallback, a crashed worker's placeholder) cannot be trained
-    on and are skipped; the returned indices say which step rows were kept.
+    `keep` (a boolean mask over the step rows) leaves rows out, e.g. groups without signal.
+    Steps without token ids (a scripted fallback, a crashed worker's placeholder) cannot be
+    trained on and are skipped.
     """
-    rows, kept = [], []
-    i = 0
-    for traj in trajectories:
-        for step in traj.steps:
-            ids, lps = step.response_ids, step.response_logprobs
-            if step.prompt_ids and ids and lps is not None and len(lps) == len(ids):
-                rows.append(TokenRow(list(step.prompt_ids), list(ids), list(lps), float(advantages[i])))
-                kept.append(i)
-            i += 1
-    if i != len(advantages):
-        raise ValueError(f"{len(advantages)} advantages for {i} step rows")
-    return rows, kept
+    if len(steps) != len(advantages) or (keep is not None and len(keep) != len(steps)):
+        raise ValueError(f"{len(advantages)} advantages (and mask) for {len(steps)} step rows")
+    rows = []
+    for i, step in enumerate(steps):
+        ids, lps = step.response_ids, step.response_logprobs
+        if (keep is None or keep[i]) and step.prompt_ids and ids and lps is not None and len(lps) == len(ids):
+            rows.append(TokenRow(list(step.prompt_ids), list(ids), list(lps), float(advantages[i])))
+    return rows
 
 
 def split_by_tokens(rows: Sequence[TokenRow], order: Sequence[int], budget: int) -> list[list[int]]:

@@ -17,7 +17,7 @@ import torch
 
 from turnrl.agents.scoring import (action_log_probs, candidate_token_logprobs, chunks_by_budget, scoring_cost,
                                    scores_from_token_logprobs)
-from turnrl.types import Trajectory
+from turnrl.types import Step
 
 
 @dataclass
@@ -34,25 +34,23 @@ class ChoiceRow:
         return scoring_cost(self.prompt_ids, self.candidate_ids)
 
 
-def choice_rows(trajectories: Sequence[Trajectory], advantages: np.ndarray) -> tuple[list[ChoiceRow], list[int]]:
-    """One row per step that a scoring agent chose among candidates, and the step-row indices kept.
+def choice_rows(steps: Sequence[Step], advantages: np.ndarray, keep: np.ndarray | None = None) -> list[ChoiceRow]:
+    """One row per step that a scoring agent chose among candidates, for `steps` in step-row order.
 
-    Steps without candidates (free generation where an env listed no admissible actions, a
-    crashed worker's placeholder) have no action distribution to train and are skipped.
+    `keep` (a boolean mask over the step rows) leaves rows out. Steps without candidates (free
+    generation where an env listed no admissible actions, a crashed worker's placeholder) have no
+    action distribution to train and are skipped.
     """
-    rows, kept = [], []
-    i = 0
-    for traj in trajectories:
-        for step in traj.steps:
-            if step.prompt_ids and step.candidate_ids and step.action_logprob is not None and step.response_ids:
-                index = step.candidate_ids.index(list(step.response_ids))
-                rows.append(ChoiceRow(list(step.prompt_ids), [list(c) for c in step.candidate_ids], index,
-                                      float(step.action_logprob), float(advantages[i])))
-                kept.append(i)
-            i += 1
-    if i != len(advantages):
-        raise ValueError(f"{len(advantages)} advantages for {i} step rows")
-    return rows, kept
+    if len(steps) != len(advantages) or (keep is not None and len(keep) != len(steps)):
+        raise ValueError(f"{len(advantages)} advantages (and mask) for {len(steps)} step rows")
+    rows = []
+    for i, step in enumerate(steps):
+        if (keep is None or keep[i]) and step.prompt_ids and step.candidate_ids and step.response_ids \
+                and step.action_logprob is not None:
+            rows.append(ChoiceRow(list(step.prompt_ids), [list(c) for c in step.candidate_ids],
+                                  step.candidate_ids.index(list(step.response_ids)), float(step.action_logprob),
+                                  float(advantages[i])))
+    return rows
 
 
 def choice_micro_batches(rows: Sequence[ChoiceRow], indices: Sequence[int], budget: int) -> list[list[int]]:

@@ -20,7 +20,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from turnrl.batch import to_rows
+from turnrl.batch import StepRows, to_rows
 from turnrl.credit import compute_advantages, get_method
 from turnrl.rollout import TaskSpec, collect, summarize
 from turnrl.trainers import distributed as dd
@@ -32,7 +32,7 @@ from turnrl.trainers.losses import entropy_from_logits, ppo_loss
 from turnrl.trainers.metrics import MetricsLogger, plot_curves
 from turnrl.trainers.policy import ScoringPolicy, load_model, pick_device, pick_dtype
 from turnrl.trainers.weight_sync import inference_weights
-from turnrl.types import Trajectory, group_trajectories
+from turnrl.types import Trajectory
 
 EPISODE_KEYS = ("success_rate", "mean_return", "mean_length", "invalid_rate", "n_episodes")
 
@@ -54,18 +54,10 @@ def token_logprobs_and_entropy(model: torch.nn.Module, input_ids: torch.Tensor, 
     return logp, torch.zeros_like(logp).masked_scatter(targets_mask, ent)
 
 
-def drop_flat_groups(trajectories: list[Trajectory], advantages: np.ndarray) -> tuple[list[Trajectory], np.ndarray]:
-    """Dynamic sampling: drops groups whose advantages are all zero (no learning signal)."""
-    per_traj = to_rows(trajectories).split(advantages) if trajectories else []
-    index = {id(t): i for i, t in enumerate(trajectories)}
-    keep: set[int] = set()
-    for group in group_trajectories(trajectories):
-        members = [index[id(t)] for t in group]
-        if any(np.any(np.abs(per_traj[i]) > 1e-8) for i in members):
-            keep.update(members)
-    kept = [i for i in range(len(trajectories)) if i in keep]
-    adv = np.concatenate([per_traj[i] for i in kept]) if kept else np.zeros(0)
-    return [trajectories[i] for i in kept], adv
+def groups_with_signal(rows: StepRows, advantages: np.ndarray, atol: float = 1e-8) -> np.ndarray:
+    """Dynamic sampling as a mask over step rows: True where the row's group has a non-zero advantage."""
+    signal = np.unique(rows.group[np.abs(advantages) > atol])
+    return np.isin(rows.group, signal)
 
 
 class Trainer:
@@ -187,14 +179,14 @@ class Trainer:
         return collect(pool or self.pool, self.policy, tasks, group_size=group_size, max_steps=self.config.max_steps,
                        progress=False)
 
-    def credit(self, trajectories: list[Trajectory]) -> np.ndarray:
+    def credit(self, rows: StepRows) -> np.ndarray:
         c = self.config
         params = dict(c.credit_params)
         penalty = params.pop("invalid_penalty", c.invalid_penalty)  # every method takes it (credit/penalties.py)
         if c.invalid_penalty and penalty != c.invalid_penalty:
             raise ValueError(f"invalid_penalty is {c.invalid_penalty} in the config but {penalty} in credit_params; "
                              "set it once")
-        return compute_advantages(c.credit, to_rows(trajectories), invalid_penalty=penalty, **params)
+        return compute_advantages(c.credit, rows, invalid_penalty=penalty, **params)
 
     @torch.no_grad()
     def _response_logprobs(self, model: torch.nn.Module, rows: list[TokenRow]) -> list[list[float]]:
@@ -318,11 +310,12 @@ class Trainer:
         t0 = time.perf_counter()
         trajectories = self.rollout(self.draw_tasks(), c.temperature, c.group_size)
         t1 = time.perf_counter()
-        advantages = self.credit(trajectories)
+        step_rows = to_rows(trajectories)  # built once: credit reads it, the mask and the loss rows follow its order
+        advantages = self.credit(step_rows)
         episodes = episode_stats(trajectories)
-        if c.dynamic_sampling:
-            trajectories, advantages = drop_flat_groups(trajectories, advantages)
-        rows, _ = (choice_rows if c.policy_mode == "score" else token_rows)(trajectories, advantages)
+        keep = groups_with_signal(step_rows, advantages) if c.dynamic_sampling else np.ones(len(advantages), bool)
+        steps = [step for traj in trajectories for step in traj.steps]
+        rows = (choice_rows if c.policy_mode == "score" else token_rows)(steps, advantages, keep)
         if self.separate_rollout_engine:
             self.recompute_behaviour_logprobs(rows)
         if self.reference is not None or (c.kl_coef > 0 and c.lora):
@@ -337,7 +330,8 @@ class Trainer:
                 "time_update": t3 - t2, "tokens_per_s": stats["update_tokens"] / max(t3 - t0, 1e-9),  # trained tokens per wall second
                 "rollout_tokens": rollout_tokens, "rollout_tokens_per_s": rollout_tokens / max(t1 - t0, 1e-9),
                 "update_tokens_per_s": stats["update_tokens"] / max(t3 - t2, 1e-9),
-                "adv_abs_mean": float(np.abs(advantages).mean()) if len(advantages) else 0.0}
+                "adv_abs_mean": float(np.abs(advantages[keep]).mean()) if keep.any() else 0.0,
+                "kept_rows": int(keep.sum())}
 
     def evaluate(self, n_tasks: int | None = None) -> dict[str, float]:
         """Success on held-out seeds (disjoint from training) with eval_temperature decoding."""

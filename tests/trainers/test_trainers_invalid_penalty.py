@@ -25,7 +25,7 @@ def trajectories() -> list[Trajectory]:
 @pytest.mark.parametrize("credit,params", [("salt", {"base": "gigpo"}), ("ospo", {}), ("rloo", {}), ("grpo", {})])
 def test_trainer_credit_applies_the_penalty_for_every_method(credit, params):
     trainer = SimpleNamespace(config=TrainConfig(credit=credit, credit_params=params, invalid_penalty=0.1))
-    got = Trainer.credit(trainer, trajectories())
+    got = Trainer.credit(trainer, to_rows(trajectories()))
     rows = to_rows(trajectories())
     np.testing.assert_allclose(got, compute_advantages(credit, rows, invalid_penalty=0.1, **params))
     assert got[1] < compute_advantages(credit, rows, **params)[1]  # the invalid row pays
@@ -35,7 +35,7 @@ def test_trainer_credit_refuses_two_different_penalties():
     trainer = SimpleNamespace(config=TrainConfig(credit="grpo", credit_params={"invalid_penalty": 0.5},
                                                  invalid_penalty=0.1))
     with pytest.raises(ValueError, match="set it once"):
-        Trainer.credit(trainer, trajectories())
+        Trainer.credit(trainer, to_rows(trajectories()))
     negative = SimpleNamespace(config=TrainConfig(credit="grpo", invalid_penalty=-0.1))
     with pytest.raises(ValueError, match="coefficient >= 0"):
-        Trainer.credit(negative, trajectories())
+        Trainer.credit(negative, to_rows(trajectories()))

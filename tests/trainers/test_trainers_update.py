@@ -135,15 +135,19 @@ def test_lora_update_trains_only_the_adapter_and_checkpoints_only_it(tmp_path):
     assert np.allclose(sequence_logprobs(fresh, rows), sequence_logprobs(trainer, rows), atol=1e-5)
 
 
-def test_dynamic_sampling_drops_groups_without_signal():
-    from turnrl.trainers.grpo_trainer import drop_flat_groups
+def test_dynamic_sampling_masks_groups_without_signal():
+    from turnrl.batch import to_rows
+    from turnrl.trainers.batching import token_rows
+    from turnrl.trainers.grpo_trainer import groups_with_signal
     from turnrl.types import Step, Trajectory
 
     def traj(group, n):
-        return Trajectory(task_id=group, group_id=group, steps=[Step("o", "a") for _ in range(n)])
+        return Trajectory(task_id=group, group_id=group, steps=[Step("o", "a", prompt_ids=[1], response_ids=[2],
+                                                                     response_logprobs=[-1.0]) for _ in range(n)])
 
     trajs = [traj("a", 2), traj("b", 1), traj("a", 1), traj("b", 2)]  # groups interleaved on purpose
     adv = np.array([0.0, 0.0, 0.5, 0.0, 0.0, 0.0])  # rows: a(2) b(1) a(1) b(2); only group b has signal
-    kept, kept_adv = drop_flat_groups(trajs, adv)
-    assert [t.group_id for t in kept] == ["b", "b"]
-    assert kept_adv.tolist() == [0.5, 0.0, 0.0]
+    keep = groups_with_signal(to_rows(trajs), adv)
+    assert keep.tolist() == [False, False, True, False, True, True]
+    rows = token_rows([s for t in trajs for s in t.steps], adv, keep)
+    assert [r.advantage for r in rows] == [0.5, 0.0, 0.0]
