@@ -221,3 +221,9 @@ def test_play_says_how_to_leave_and_leaves_cleanly(toy_env_id, leave, monkeypatc
     out = capsys.readouterr().out
     assert ":quit (or quit, exit, Ctrl-D) leaves" in " ".join(out.split("You are at")[0].split())  # said first
     assert out.count("You are at") == 2, out  # the start and one step; nothing after the leave is read
+
+
+def test_list_table_keeps_whole_ids_when_piped(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out  # not a terminal, as under a pipe
+    assert "turnrl.envs.alfworld.env:ALFWorldEnv" in out  # the entry point on one line, not folded

@@ -13,10 +13,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import gymnasium as gym
-    from rich.console import Console
     from rich.table import Table
 
     import turnrl  # noqa: F401
+    from turnrl.cli.options import console
     from turnrl.envs import turnrl_env_ids
 
     ids = turnrl_env_ids()
@@ -30,5 +30,5 @@ def run(args: argparse.Namespace) -> int:
     for env_id in ids:
         spec = gym.registry[env_id]
         table.add_row(env_id, str(spec.entry_point), str(spec.max_episode_steps or ""))
-    Console().print(table)
+    console().print(table)  # wide when piped: ids and entry points stay on one line
     return 0
