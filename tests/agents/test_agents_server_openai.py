@@ -166,7 +166,8 @@ def test_errors_have_the_openai_shape(serve_app):
         raw = httpx.post(f"{served.url}/chat/completions", headers={"content-type": "application/json"},
                          content=f'{{"messages": {json.dumps(HI)}, "max_tokens": 2, "{field}": {value}}}')
         assert raw.status_code == 400 and raw.json()["error"]["param"] == field
-    raw = httpx.post(f"{served.url}/chat/completions", content=b"{not json", headers={"content-type": "application/json"})
+    raw = httpx.post(f"{served.url}/chat/completions", content=b"{not json",
+                     headers={"content-type": "application/json"})
     assert raw.status_code == 400 and set(raw.json()["error"]) == {"message", "type", "param", "code"}
     missing = httpx.get(f"{served.url}/nothing-here")
     assert missing.status_code == 404 and missing.json()["error"]["type"] == "invalid_request_error"
