@@ -64,3 +64,27 @@ def test_ray_actor_death_and_hang_end_only_that_episode(ray_session, toy_env_id)
         assert pool.restarts == 2
         pool.reset([2], slots=[1])
         assert all(r.info["valid"] for r in pool.step(["wait", "wait"]))
+
+
+def test_the_pool_starts_ray_only_with_token_authentication():
+    from turnrl.envs.pool.ray_actors import ray_auth_problem
+
+    assert "no token authentication" in ray_auth_problem("2.51.1", {})
+    assert "pip install 'ray>=2.52'" in ray_auth_problem("2.9.3", {})
+    assert "RAY_AUTH_MODE=disabled" in ray_auth_problem("2.60.0", {"RAY_AUTH_MODE": "disabled"})
+    assert ray_auth_problem("2.52.0", {}) is None and ray_auth_problem("3.0.0.dev0", {"RAY_AUTH_MODE": "token"}) is None
+
+
+@pytest.mark.slow  # a second Ray client that keeps retrying for ~20 s before it gives up
+def test_a_client_without_the_token_is_refused(ray_session):
+    import os
+    import subprocess
+    import sys
+
+    assert os.environ["RAY_AUTH_MODE"] == "token"
+    address = ray.get_runtime_context().gcs_address
+    code = f"import ray; ray.init(address={address!r}, log_to_driver=False); print('CONNECTED')"
+    env = {**os.environ, "RAY_AUTH_TOKEN": "not-the-token"}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=180)
+    assert result.returncode != 0 and "CONNECTED" not in result.stdout
+    assert "Authentication token is missing or incorrect" in result.stderr
