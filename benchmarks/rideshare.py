@@ -1,7 +1,8 @@
 """Ride-sharing dispatch: baselines and trained policies on the same demand seeds, plus simulator speed.
 
-One run prints one table: random, greedy-nearest, the untrained scorer, PPO with a critic, GRPO and OSPO (each trained
-from the same initial weights for the same number of episodes on the same training seeds), each
+One run prints one table: random, greedy-nearest, the untrained scorer, PPO with a critic, GRPO, OSPO and OSPO
+without its fairness term (each trained from the same initial weights for the same number of episodes on the same
+training seeds; OSPO's fairness term follows the reference: shared per minute, weight 1), each
 evaluated on the same held-out demand seeds (deterministic matching for the learned policies).
 Then the simulator's steps per second at the evaluation fleet size with the greedy dispatcher
 (simulation and offer building only) and the process's peak memory.
@@ -92,10 +93,13 @@ def main() -> None:
     untrained = PairScorer()
     untrained.load_state_dict(init)
     rows["mlp-init"] = evaluate(core, DispatchPolicy(untrained).choose, eval_seeds)  # the start of all three
-    for name, advantage in (("ppo-critic", "critic"), ("grpo", "grpo"), ("ospo", "ospo")):
+    learners = (("ppo-critic", "critic", {}), ("grpo", "grpo", {}), ("ospo", "ospo", {}),
+                ("ospo-fair0", "ospo", {"fairness": 0.0}))
+    for name, advantage, extra in learners:
         scorer = PairScorer()
         scorer.load_state_dict(init)
-        trainer = DispatchTrainer(core, DispatchTrainConfig(advantage=advantage, lr=args.lr), DispatchPolicy(scorer))
+        config = DispatchTrainConfig(advantage=advantage, lr=args.lr, **extra)
+        trainer = DispatchTrainer(core, config, DispatchPolicy(scorer))
         start = time.perf_counter()
         for seed in train_seeds:
             trainer.iteration(seed)
@@ -117,7 +121,7 @@ def main() -> None:
     print(f"simulator at {args.vehicles} vehicles (greedy dispatch, offers with features): "
           f"{rate:.1f} steps/s over {steps} steps")
     print(f"memory: simulator episode peak heap {sim_memory_mib(core, eval_seeds[0]):.1f} MiB; "
-          f"process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB (incl. torch, 5 trained runs)")
+          f"process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB (incl. torch, 6 trained runs)")
 
 
 if __name__ == "__main__":
