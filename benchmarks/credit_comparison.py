@@ -12,7 +12,7 @@ success curve per seed (mean success over all iterations), and pairwise tests on
 (Welch t-test and a two-sided exact/Monte-Carlo permutation test of the difference in means,
 plus Mann-Whitney U). Curves go to a PNG, everything to results.json.
 
-    OMP_NUM_THREADS=1 nice -n 10 python benchmarks/credit_comparison.py --seeds 10 --iterations 15
+    OMP_NUM_THREADS=1 nice -n 10 python benchmarks/credit_comparison.py --seeds 10 --iterations 8
 """
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ METHODS = {"gigpo": {"gamma": 0.95, "omega": 1.0, "anchor": "obs"}, "grpo": {}, 
 def config_for(method: str, seed: int, args: argparse.Namespace) -> TrainConfig:
     return TrainConfig(env_id=ENV_ID, num_envs=args.tasks * args.group, tasks_per_iter=args.tasks,
                        group_size=args.group, max_steps=args.max_steps, model="tiny", policy_mode="score",
-                       device="cpu", prompt="compact", history_window=0, credit=method,
+                       score=args.score, device="cpu", prompt="compact", history_window=0, credit=method,
                        credit_params=METHODS[method], lr=args.lr, dual_clip=None, iterations=args.iterations,
                        eval_every=0, save_every=0, tensorboard=False, plot=False, progress=False, seed=seed,
                        out_dir=str(Path(args.out) / f"{method}-seed{seed}"))
@@ -122,7 +122,8 @@ def report(curves: dict[str, np.ndarray], final: int) -> tuple[str, dict]:
         auc_m, auc_h = t_interval(aucs[m][:, None])
         summary[m] = {"first": [float(first_m[0]), float(first_h[0])], "final": [float(fin_m[0]), float(fin_h[0])],
                       "auc": [float(auc_m[0]), float(auc_h[0])], "auc_per_seed": aucs[m].tolist()}
-        lines.append(f"| {m} | {c.shape[0]} | {first_m[0]:.3f} ± {first_h[0]:.3f} | {fin_m[0]:.3f} ± {fin_h[0]:.3f} | "
+        lines.append(f"| {m} | {c.shape[0]} | {first_m[0]:.3f} ± {first_h[0]:.3f} | "
+                     f"{fin_m[0]:.3f} ± {fin_h[0]:.3f} | "
                      f"{auc_m[0]:.3f} ± {auc_h[0]:.3f} |")
     lines.append("")
     lines.append("| AUC difference | mean diff | Welch t | Welch p | permutation p | Mann-Whitney p |")
@@ -138,15 +139,18 @@ def report(curves: dict[str, np.ndarray], final: int) -> tuple[str, dict]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=10)
-    ap.add_argument("--iterations", type=int, default=15)
+    ap.add_argument("--iterations", type=int, default=8)
     ap.add_argument("--tasks", type=int, default=1, help="groups per iteration (the maze is the same for all)")
     ap.add_argument("--group", type=int, default=8, help="episodes per group")
     ap.add_argument("--max-steps", type=int, default=10)
-    ap.add_argument("--lr", type=float, default=1e-2)
+    ap.add_argument("--lr", type=float, default=2e-2)
+    ap.add_argument("--score", default="sum", help="candidate score: sum | mean of its token log-likelihoods")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (1: no spinning on busy cores)")
     ap.add_argument("--final", type=int, default=3, help="iterations averaged for the final success")
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--out", default="runs/credit_comparison")
+    ap.add_argument("--report-only", action="store_true",
+                    help="no training: the table and PNG from OUT/curves.json (the runs finished so far)")
     args = ap.parse_args()
 
     methods = args.methods.split(",")
@@ -156,17 +160,27 @@ def main() -> None:
     partial = out / "curves.json"  # written after every run, so a cut run keeps what it measured
     start, cpu0 = time.perf_counter(), time.process_time()
     runs: dict[str, list[list[float]]] = {m: [] for m in methods}
-    for seed in range(args.seeds):  # seeds interleaved, so a cut run has the methods at equal counts
+    if args.report_only:
+        saved = json.loads(partial.read_text())
+        runs, start, cpu0 = saved["curves"], start - 60 * saved["minutes"], cpu0 - 60 * saved["cpu_minutes"]
+        n = min(len(r) for r in runs.values())  # equal seed counts per method
+        runs = {m: r[:n] for m, r in runs.items()}
+        args = argparse.Namespace(**{**saved["args"], "report_only": True, "seeds": n})
+    # seeds interleaved, so a run cut short has the methods at equal seed counts
+    for seed in range(0 if args.report_only else args.seeds):
         for method in methods:
             t0 = time.perf_counter()
             runs[method].append(run_one(config_for(method, seed, args)))
             print(f"{method:>5} seed {seed:2d} ({time.perf_counter() - t0:5.0f} s): "
                   f"{' '.join(f'{x:.2f}' for x in runs[method][-1])}", flush=True)
-            partial.write_text(json.dumps({"args": vars(args), "curves": runs}))
+            partial.write_text(json.dumps({"args": vars(args), "curves": runs, "cpu_minutes":
+                                           (time.process_time() - cpu0) / 60,
+                                           "minutes": (time.perf_counter() - start) / 60}))
     curves = {m: np.array(r) for m, r in runs.items()}
     minutes, cpu_minutes = (time.perf_counter() - start) / 60, (time.process_time() - cpu0) / 60
     episodes = args.tasks * args.group
-    header = (f"CreditMaze (examples/credit_maze.py), max {args.max_steps} steps, tiny model, score mode, "
+    header = (f"CreditMaze (examples/credit_maze.py), max {args.max_steps} steps, tiny model, score mode "
+              f"({args.score}), "
               f"{args.iterations} iterations x {args.tasks} groups x {args.group} episodes ({episodes}/iteration), "
               f"lr {args.lr}, {args.seeds} seeds per method; {minutes:.1f} min wall, {cpu_minutes:.1f} min CPU, "
               f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
