@@ -11,6 +11,7 @@ Both sides play the same actions (the engine's gold path of one variation) in th
 3. JVM start time and resident memory (RSS of the java process) per env.
 
     python benchmarks/scienceworld_throughput.py [--task measure-melting-point-known-substance] [--episodes 6]
+        [--in-process-only]   (part 1 only: the overhead ratio, a few minutes)
 """
 from __future__ import annotations
 
@@ -193,6 +194,7 @@ def main() -> None:
     p.add_argument("--task", default=TASK)
     p.add_argument("--variation", type=int, default=VARIATION)
     p.add_argument("--episodes", type=int, default=6)
+    p.add_argument("--in-process-only", action="store_true", help="part 1 only (the tree-key overhead ratio)")
     args = p.parse_args()
     actions = gold_path(args.task, args.variation)
     print(f"task {args.task} variation {args.variation}: {len(actions)} gold actions x {args.episodes} episodes; "
@@ -214,6 +216,9 @@ def main() -> None:
         for d in drivers.values():
             d.close()
 
+    if args.in_process_only:
+        print(f"\nload avg after: {os.getloadavg()[0]:.2f}")
+        return
     # Whole runs alternate here (two library processes cannot step side by side with a pool without
     # four JVMs sharing two cores), so the episodes are split over rounds to spread load bursts.
     rounds = 3

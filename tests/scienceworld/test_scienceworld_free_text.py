@@ -56,3 +56,19 @@ def test_eval_at_default_settings_does_not_cut_the_expert_off(tmp_path):
     summary = json.loads(out.read_text())
     assert summary["config"]["max_steps"] == 300 and summary["success_rate"] == 1.0
     assert summary["mean_length"] == 58 and summary["end_reasons"] == {"won": 1}
+
+
+def test_a_rejected_step_keeps_the_tree_key_without_recomputing_it(env, monkeypatch):
+    from turnrl.envs.scienceworld import env as env_module
+    from turnrl.envs.scienceworld.state import state_key as tree_key
+
+    _, info = env.reset(seed=0)
+    fresh = tree_key(env.simulator.object_tree_json())
+    assert info["state_key"] == fresh
+    calls = []
+    monkeypatch.setattr(env_module, "tree_state_key", lambda raw: calls.append(raw) or tree_key(raw))
+    _, _, _, _, info = env.step("look around. inventory")  # rejected by the parser: no tick
+    assert not info["valid"] and info["state_key"] == fresh and calls == []
+    assert tree_key(env.simulator.object_tree_json()) == fresh  # the tree really is unchanged
+    _, _, _, _, info = env.step(env.gold_path[0])  # an action the engine runs is keyed afresh
+    assert info["valid"] and len(calls) == 1
