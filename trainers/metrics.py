@@ -98,11 +98,12 @@ def plot_curves(records: Iterable[dict[str, Any]], path: str | Path, title: str 
             if pts:
                 xs, ys = zip(*pts)
                 ax.plot(xs, ys, marker="o" if k.startswith("eval_") else None, markersize=3, label=k)
-        title = ", ".join(keys)
+        heading = ", ".join(keys)
         if keys[0] == "success_rate" and held_out:
             _held_out(ax, held_out)
-            title, _ = "success: training episodes, held-out (95% interval)", ax.set_ylim(-0.02, 1.02)
-        _style(ax, title, legend=len(keys) > 1 or bool(held_out and keys[0] == "success_rate"))
+            ax.set_ylim(-0.02, 1.04)
+            heading = "success: training episodes, held-out (95% interval)"
+        _style(ax, heading, legend=len(keys) > 1 or bool(held_out and keys[0] == "success_rate"))
     fig.suptitle(title)
     fig.tight_layout()
     path = Path(path)
