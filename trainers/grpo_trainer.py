@@ -26,7 +26,7 @@ from turnrl.rollout import TaskSpec, collect, summarize
 from turnrl.trainers import distributed as dd
 from turnrl.trainers.batching import TokenRow, micro_batches, mini_batch_indices, padding_waste, token_rows
 from turnrl.trainers.choices import ChoiceRow, choice_log_probs, choice_micro_batches, choice_rows
-from turnrl.trainers.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from turnrl.trainers.checkpoint import latest_checkpoint, list_checkpoints, load_checkpoint, save_checkpoint
 from turnrl.trainers.config import TrainConfig
 from turnrl.trainers.losses import entropy_from_logits, ppo_loss
 from turnrl.trainers.metrics import MetricsLogger, plot_curves
@@ -177,7 +177,7 @@ class Trainer:
         self.model.eval()
         self.policy.with_sampling(temperature=temperature)
         return collect(pool or self.pool, self.policy, tasks, group_size=group_size, max_steps=self.config.max_steps,
-                       progress=False)
+                       progress=self.config.progress and self.world.is_main)
 
     def credit(self, rows: StepRows) -> np.ndarray:
         c = self.config
@@ -308,7 +308,8 @@ class Trainer:
     def train_iteration(self) -> dict[str, Any]:
         c = self.config
         t0 = time.perf_counter()
-        trajectories = self.rollout(self.draw_tasks(), c.temperature, c.group_size)
+        rolled_out = self.rollout(self.draw_tasks(), c.temperature, c.group_size)
+        trajectories = [t for t in rolled_out if t.steps]  # a failed reset has no step to learn from or compare
         t1 = time.perf_counter()
         step_rows = to_rows(trajectories)  # built once: credit reads it, the mask and the loss rows follow its order
         advantages = self.credit(step_rows)
@@ -348,8 +349,12 @@ class Trainer:
     # ---- the loop ------------------------------------------------------------------------------
     def resume(self) -> int:
         """Restores the newest checkpoint in out_dir/checkpoints; returns the next iteration."""
-        path = latest_checkpoint(self.out_dir / "checkpoints")
+        directory = self.out_dir / "checkpoints"
+        path = latest_checkpoint(directory)
         if path is None:
+            if list_checkpoints(directory):  # never restart silently from scratch over a run's checkpoints
+                raise RuntimeError(f"{directory}: no checkpoint there is intact, so the run cannot resume; "
+                                   "start afresh with --overwrite or a new out_dir")
             return 0
         payload = load_checkpoint(path, self.model, self.optimizer, self.scheduler, self.rng)
         self.sync_rollout_weights()

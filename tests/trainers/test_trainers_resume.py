@@ -233,3 +233,16 @@ def test_a_fresh_run_in_a_used_out_dir_is_refused_unless_resumed_or_overwritten(
     with pytest.raises(SystemExit):  # argparse: not allowed together
         main(["train", str(cfg), "--resume", "--overwrite"])
     assert "not allowed with argument --resume" in capsys.readouterr().err
+
+
+def test_resume_over_only_corrupt_checkpoints_refuses_instead_of_restarting(tmp_path):
+    from turnrl.trainers.config import TrainConfig
+    from turnrl.trainers.grpo_trainer import Trainer
+
+    trainer = Trainer(TrainConfig(model="tiny", device="cpu", out_dir=str(tmp_path), tensorboard=False, plot=False))
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "ckpt-000004.pt").write_bytes(b"\x00garbage")
+    with pytest.warns(RuntimeWarning), pytest.raises(RuntimeError, match="no checkpoint there is intact"):
+        trainer.resume()
+    (tmp_path / "checkpoints" / "ckpt-000004.pt").unlink()
+    assert trainer.resume() == 0  # no checkpoints at all: a fresh start
