@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import inspect
 import shutil
 import time
 from pathlib import Path
@@ -21,7 +20,7 @@ import numpy as np
 import torch
 
 from turnrl.batch import StepRows, to_rows
-from turnrl.credit import compute_advantages, get_method
+from turnrl.credit import compute_advantages
 from turnrl.rollout import TaskSpec, collect, summarize
 from turnrl.trainers import distributed as dd
 from turnrl.trainers.batching import TokenRow, micro_batches, mini_batch_indices, padding_waste, token_rows
