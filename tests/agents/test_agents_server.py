@@ -200,5 +200,5 @@ def test_huge_body_is_refused_quickly_with_bounded_memory(server):
 
 def test_non_loopback_bind_without_key_is_refused_by_the_cli():
     run = subprocess.run([sys.executable, "-m", "turnrl", "serve", "--model", "hf:tiny", "--host", "0.0.0.0"],
-                         capture_output=True, text=True, timeout=60, env={**os.environ, "TURNRL_API_KEY": ""})
+                         capture_output=True, text=True, timeout=300, env={**os.environ, "TURNRL_API_KEY": ""})
     assert run.returncode == 2 and "--insecure-bind" in run.stderr and "TURNRL_API_KEY" in run.stderr
