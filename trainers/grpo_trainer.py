@@ -243,11 +243,18 @@ class Trainer:
         self.model.train()
         choice = bool(rows) and isinstance(rows[0], ChoiceRow)
         totals = {"policy_loss": 0.0, "kl": 0.0, "entropy": 0.0, "clip_fraction": 0.0, "grad_norm": 0.0}
-        n_steps, tokens, waste = 0, 0, []
+        n_steps, skipped, tokens, waste = 0, 0, 0, []
         for _ in range(c.ppo_epochs):
             for part in mini_batch_indices(len(rows), c.mini_batches, self.rng, keep_empty=True):
                 local = [1 if choice else len(rows[i].response_ids) for i in part]
-                n_tokens, n_seqs = dd.all_reduce_sum([float(sum(local)), float(len(local))], self.world, self.device)
+                signal = float(sum(rows[i].advantage != 0.0 for i in part))
+                n_tokens, n_seqs, signal = dd.all_reduce_sum([float(sum(local)), float(len(local)), signal],
+                                                             self.world, self.device)
+                if signal == 0 and not (c.kl_coef or c.entropy_coef):
+                    # nothing to learn here: an AdamW step on a zero gradient would still move the
+                    # weights (momentum, weight decay), so the step is skipped on every rank
+                    skipped += 1
+                    continue
                 self.optimizer.zero_grad(set_to_none=True)
                 step_stats = dict.fromkeys(("policy_loss", "kl", "entropy", "clip_fraction"), 0.0)
                 if choice:
@@ -277,7 +284,7 @@ class Trainer:
         self.scheduler.step()
         stats = {k: v / max(n_steps, 1) for k, v in totals.items()}
         stats.update(update_tokens=tokens, padding_waste=float(np.mean(waste)) if waste else 0.0,
-                     lr=self.optimizer.param_groups[0]["lr"])
+                     lr=self.optimizer.param_groups[0]["lr"], skipped_steps=skipped)
         return stats
 
     def _ppo_terms(self, logp, old, adv, mask, n_tokens, n_seqs, ref=None, entropy=None):

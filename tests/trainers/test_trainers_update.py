@@ -151,3 +151,18 @@ def test_dynamic_sampling_masks_groups_without_signal():
     assert keep.tolist() == [False, False, True, False, True, True]
     rows = token_rows([s for t in trajs for s in t.steps], adv, keep)
     assert [r.advantage for r in rows] == [0.5, 0.0, 0.0]
+
+
+def test_a_mini_batch_without_signal_takes_no_optimiser_step():
+    trainer = Trainer(tiny_config())
+    rows = make_rows(trainer)
+    for r in rows:
+        r.advantage = 0.0
+    before = [p.detach().clone() for p in trainer.model.parameters()]
+    trainer.update(rows)  # a first step would set Adam's moments; with no signal there is none
+    rows[0].advantage = 1.0
+    stats = trainer.update(rows[1:])  # still no signal in these rows
+    assert stats["skipped_steps"] == 1
+    assert all(torch.equal(a, b) for a, b in zip(before, trainer.model.parameters()))
+    assert trainer.update(rows)["skipped_steps"] == 0
+    assert not all(torch.equal(a, b) for a, b in zip(before, trainer.model.parameters()))
