@@ -31,7 +31,7 @@ from scipy import stats
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))  # the maze module, by "module:id"
 
 from turnrl.trainers.config import TrainConfig  # noqa: E402
-from turnrl.trainers.grpo_trainer import Trainer  # noqa: E402
+from turnrl.trainers.trainer import Trainer  # noqa: E402
 
 ENV_ID = "credit_maze:turnrl/CreditMaze-v0"
 METHODS = {"gigpo": {"gamma": 0.95, "omega": 1.0, "anchor": "obs"}, "grpo": {}, "rloo": {}}

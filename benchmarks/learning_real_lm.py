@@ -29,7 +29,7 @@ from typing import Any
 from turnrl.rollout import TaskSpec, collect
 from turnrl.stats import compare_paired, describe_change, format_rate
 from turnrl.trainers.config import TrainConfig
-from turnrl.trainers.grpo_trainer import Trainer
+from turnrl.trainers.trainer import Trainer
 
 ALFWORLD_TYPES = ["pick_and_place_simple", "look_at_obj_in_light"]
 

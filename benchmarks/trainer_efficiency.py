@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from turnrl.trainers.batching import TokenRow, collate, micro_batches, padding_waste, split_by_tokens
 from turnrl.trainers.config import TrainConfig
-from turnrl.trainers.grpo_trainer import Trainer
+from turnrl.trainers.trainer import Trainer
 
 
 def fixed_rows(vocab: int, n: int, seed: int = 0) -> list[TokenRow]:

@@ -9,7 +9,7 @@ the same true state, `state_key`, or seeing the same observation, `obs_key`, GiG
 tree's copied prefixes are not counted, they were not stepped), the mean size of those groups, and what the tree saved against running its leaves as
 flat episodes.
 
-Part 2 (TextWorld Coin Collector level 3, as `learning_gigpo_vs_grpo.py`): the regular Trainer,
+Part 2 (TextWorld Coin Collector level 3): the regular Trainer,
 flat groups with GiGPO vs tree groups with tree credit, about the same env steps per iteration,
 `--seeds` seeds; greedy success on held-out seeds every `--eval-every` iterations.
 
@@ -29,7 +29,7 @@ import numpy as np
 
 from turnrl.rollout import TaskSpec, collect
 from turnrl.trainers.config import TrainConfig
-from turnrl.trainers.grpo_trainer import Trainer
+from turnrl.trainers.trainer import Trainer
 from turnrl.tree_rollout import collect_tree, generated_steps, tree_cost
 from turnrl.types import Trajectory
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from turnrl.rollout import TaskSpec
 from turnrl.stats import describe_change, format_rate, wilson_interval
 from turnrl.trainers.config import TrainConfig
-from turnrl.trainers.grpo_trainer import Trainer
+from turnrl.trainers.trainer import Trainer
 
 ENV = "turnrl/TextWorld-Coin-v0"
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_EXPORTS = {"TrainConfig": "turnrl.trainers.config", "Trainer": "turnrl.trainers.grpo_trainer",
-            "train": "turnrl.trainers.grpo_trainer", "run_demo": "turnrl.trainers.demo"}
+_EXPORTS = {"TrainConfig": "turnrl.trainers.config", "Trainer": "turnrl.trainers.trainer",
+            "train": "turnrl.trainers.trainer", "run_demo": "turnrl.trainers.demo"}
 __all__ = sorted(_EXPORTS)
 
 

@@ -47,7 +47,7 @@ def run_demo(out_dir: str = "runs/demo", budget_s: float = 540.0, seed: int = 0,
     """Evaluate, train, evaluate again, all within `budget_s` seconds; prints and returns the figures."""
     from turnrl.rollout import TaskSpec
     from turnrl.stats import compare_paired, describe_change, format_rate, wilson_interval
-    from turnrl.trainers.grpo_trainer import Trainer
+    from turnrl.trainers.trainer import Trainer
     from turnrl.trainers.metrics import HELD_OUT, MetricsLogger, plot_curves, read_metrics
 
     start = time.perf_counter()

@@ -60,7 +60,7 @@ def _batches(trainer: Any, rows: Sequence, indices: Sequence[int]) -> list[list[
 def _loss(trainer: Any, rows: Sequence, part: list[int]) -> tuple[torch.Tensor, int]:
     """Summed NLL of the rows `part` (per action in score mode, per token in generate mode) and its count."""
     from turnrl.trainers.batching import collate
-    from turnrl.trainers.grpo_trainer import token_logprobs_and_entropy
+    from turnrl.trainers.trainer import token_logprobs_and_entropy
 
     c = trainer.config
     if isinstance(rows[0], ChoiceRow):

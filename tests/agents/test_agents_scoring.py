@@ -98,7 +98,7 @@ def test_trainer_gradient_equals_autograd_of_the_candidate_log_softmax(scoring):
 
 def test_eval_and_training_pick_the_same_action_at_temperature_zero(tiny_dir, tmp_path):
     from turnrl.trainers.config import TrainConfig
-    from turnrl.trainers.grpo_trainer import Trainer
+    from turnrl.trainers.trainer import Trainer
 
     agent = make_agent(f"hf:{tiny_dir}", mode="score", temperature=0, prompt="compact", history_window=1,
                        device="cpu")
@@ -114,7 +114,7 @@ def test_eval_and_training_pick_the_same_action_at_temperature_zero(tiny_dir, tm
 def test_an_update_on_a_positive_advantage_raises_that_actions_probability(tiny_dir, tmp_path):
     from turnrl.trainers.choices import ChoiceRow
     from turnrl.trainers.config import TrainConfig
-    from turnrl.trainers.grpo_trainer import Trainer
+    from turnrl.trainers.trainer import Trainer
 
     trainer = Trainer(TrainConfig(model=str(tiny_dir), policy_mode="score", device="cpu", lr=1e-2, dual_clip=None,
                                   out_dir=str(tmp_path), tensorboard=False, plot=False))

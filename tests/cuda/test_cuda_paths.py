@@ -53,7 +53,7 @@ def test_hf_policy_runs_bf16_on_cuda_and_its_logprobs_match_a_forward_pass():
 
 def test_bf16_update_on_cuda_moves_positive_tokens_up_and_negative_down():
     from turnrl.trainers.batching import TokenRow
-    from turnrl.trainers.grpo_trainer import Trainer
+    from turnrl.trainers.trainer import Trainer
 
     trainer = Trainer(_tiny_config(ppo_epochs=2))
     assert trainer.dtype == torch.bfloat16 and trainer.device.type == "cuda"
@@ -73,7 +73,7 @@ def test_bf16_update_on_cuda_moves_positive_tokens_up_and_negative_down():
 
 @needs_vllm
 def test_vllm_rollouts_train_and_the_engine_follows_the_updated_weights():
-    from turnrl.trainers.grpo_trainer import Trainer
+    from turnrl.trainers.trainer import Trainer
 
     trainer = Trainer(_tiny_config(rollout_engine="vllm", env_id="turnrl/TextWorld-Coin-v0",
                                    env_kwargs={"difficulty": 1, "n_games": 1}, num_envs=4, tasks_per_iter=2,
@@ -99,7 +99,7 @@ def _free_port() -> int:
 
 def _nccl_worker(rank: int, world_size: int, port: int, out_dir: str) -> None:
     from turnrl.trainers.batching import TokenRow
-    from turnrl.trainers.grpo_trainer import Trainer
+    from turnrl.trainers.trainer import Trainer
 
     os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world_size), MASTER_ADDR="127.0.0.1",
                       MASTER_PORT=str(port))

@@ -10,7 +10,7 @@ import pytest
 from turnrl.batch import to_rows
 from turnrl.credit import compute_advantages
 from turnrl.trainers.config import TrainConfig
-from turnrl.trainers.grpo_trainer import Trainer
+from turnrl.trainers.trainer import Trainer
 from turnrl.types import Step, Trajectory
 
 

@@ -22,7 +22,7 @@ def small_config(out_dir, iterations: int) -> TrainConfig:
 
 
 def run(config: TrainConfig, resume: bool = False) -> list[dict]:
-    from turnrl.trainers.grpo_trainer import Trainer
+    from turnrl.trainers.trainer import Trainer
 
     trainer = Trainer(config)
     try:
@@ -237,7 +237,7 @@ def test_a_fresh_run_in_a_used_out_dir_is_refused_unless_resumed_or_overwritten(
 
 def test_resume_over_only_corrupt_checkpoints_refuses_instead_of_restarting(tmp_path):
     from turnrl.trainers.config import TrainConfig
-    from turnrl.trainers.grpo_trainer import Trainer
+    from turnrl.trainers.trainer import Trainer
 
     trainer = Trainer(TrainConfig(model="tiny", device="cpu", out_dir=str(tmp_path), tensorboard=False, plot=False))
     (tmp_path / "checkpoints").mkdir()

@@ -6,7 +6,7 @@ import pytest
 pytest.importorskip("textworld", reason="the textworld extra is not installed")
 
 from turnrl.trainers.config import TrainConfig  # noqa: E402
-from turnrl.trainers.grpo_trainer import Trainer  # noqa: E402
+from turnrl.trainers.trainer import Trainer  # noqa: E402
 
 ENV = "turnrl/TextWorld-Coin-v0"
 ENV_KWARGS = {"difficulty": 2, "n_games": 3}

@@ -10,7 +10,7 @@ import torch.multiprocessing as mp
 from turnrl.agents.logprobs import response_logprobs_list
 from turnrl.trainers.batching import TokenRow, micro_batches, padding_waste
 from turnrl.trainers.config import TrainConfig
-from turnrl.trainers.grpo_trainer import Trainer, token_logprobs_and_entropy
+from turnrl.trainers.trainer import Trainer, token_logprobs_and_entropy
 
 
 def tiny_config(**overrides) -> TrainConfig:
@@ -138,7 +138,7 @@ def test_lora_update_trains_only_the_adapter_and_checkpoints_only_it(tmp_path):
 def test_dynamic_sampling_masks_groups_without_signal():
     from turnrl.batch import to_rows
     from turnrl.trainers.batching import token_rows
-    from turnrl.trainers.grpo_trainer import groups_with_signal
+    from turnrl.trainers.trainer import groups_with_signal
     from turnrl.types import Step, Trajectory
 
     def traj(group, n):

@@ -10,7 +10,7 @@ from transformers import AutoModelForCausalLM
 
 from turnrl.agents.models import resolve_model
 from turnrl.trainers.config import TrainConfig
-from turnrl.trainers.grpo_trainer import Trainer
+from turnrl.trainers.trainer import Trainer
 from turnrl.trainers.weight_sync import inference_weights
 
 

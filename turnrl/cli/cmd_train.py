@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError, TypeError) as e:
         print(f"turnrl train: {e}", file=sys.stderr)
         return 2
-    from turnrl.trainers.grpo_trainer import train
+    from turnrl.trainers.trainer import train
 
     print(f"training {config.model} on {config.env_id} ({config.credit}): {config.iterations} iterations of "
           f"{config.tasks_per_iter} tasks x {config.group_size} episodes; a line per iteration, metrics in "

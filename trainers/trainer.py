@@ -1,11 +1,13 @@
-"""The group-based policy-gradient trainer: rollout -> credit -> token rows -> PPO update.
+"""The online trainer for every credit method: rollout -> step rows -> credit -> loss rows -> PPO update.
 
 One iteration: draw `tasks_per_iter` tasks, roll each out `group_size` times with the current
-policy, compute per-step advantages with the configured `credit/` method, turn every step into a
-token row (prompt ids, response ids, behaviour log-probs, advantage, optional reference
-log-probs) and run `ppo_epochs` x `mini_batches` optimiser steps over length-sorted micro-batches
-with gradient accumulation. The same class serves GRPO, RLOO, GiGPO, SALT, ... since only the
-credit name changes. Python API: `Trainer(TrainConfig(...)).train()`.
+policy, lower the episodes to step rows once (`turnrl.batch.to_rows`), compute per-step advantages
+with the configured `credit/` method (GRPO, RLOO, GiGPO, SALT, ... only the name changes), mask
+groups without signal when dynamic sampling is on, and turn the steps into loss rows: token rows
+(generation: prompt ids, response ids, behaviour log-probs) or choice rows (scoring mode: the
+candidates and log pi(a|s)). Then `ppo_epochs` x `mini_batches` optimiser steps over
+micro-batches under a token budget. An optional behaviour-cloning warm start runs first.
+Python API: `Trainer(TrainConfig(...)).train()`.
 """
 from __future__ import annotations
 
