@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 import signal
 import subprocess
 import sys
@@ -128,11 +129,27 @@ def test_killed_jvm_raises_a_jvm_error_and_the_next_reset_recovers(env):
     assert not psutil.pid_exists(old) or psutil.Process(old).status() == psutil.STATUS_ZOMBIE
 
 
+def _wait_until_stopped(pid: int, timeout: float = 10.0) -> None:
+    """Until every thread of `pid` is in the stopped state (T in /proc/<pid>/task/*/stat)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = []
+        for stat in Path(f"/proc/{pid}/task").glob("*/stat"):
+            try:
+                states.append(stat.read_text().rsplit(")", 1)[1].split()[0])
+            except (OSError, IndexError):
+                continue
+        if states and all(state in "Tt" for state in states):
+            return
+        time.sleep(0.01)
+
+
 def test_hung_jvm_is_killed_after_the_read_timeout():
     sim = Simulator()
     try:
         sim.set_read_timeout(1.0)
         os.kill(sim.pid, signal.SIGSTOP)
+        _wait_until_stopped(sim.pid)  # the signal is asynchronous: a JVM thread still running could answer
         started = time.monotonic()
         with pytest.raises(ScienceWorldJVMError, match="stopped answering"):
             sim.task_description()
