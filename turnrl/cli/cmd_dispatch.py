@@ -27,14 +27,11 @@ def progress_line(it: int, total: int, m: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from turnrl.trainers.config import parse_override
+    from turnrl.cli.options import config_from_args
     from turnrl.trainers.dispatch import DispatchTrainConfig, train_dispatch
 
     try:
-        overrides = dict(parse_override(o) for o in args.overrides)
-        if args.out:
-            overrides["out_dir"] = args.out
-        config = DispatchTrainConfig.from_yaml(args.config, overrides)
+        config = config_from_args(DispatchTrainConfig, args)
     except (OSError, ValueError, TypeError) as e:
         print(f"turnrl dispatch: {e}", file=sys.stderr)
         return 2

@@ -52,13 +52,11 @@ def prepare_out_dir(out_dir: Path, resume: bool, overwrite: bool) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from turnrl.trainers.config import TrainConfig, parse_override
+    from turnrl.cli.options import config_from_args
+    from turnrl.trainers.config import TrainConfig
 
     try:
-        overrides = dict(parse_override(o) for o in args.overrides)
-        if args.out:
-            overrides["out_dir"] = args.out
-        config = TrainConfig.from_yaml(args.config, overrides)
+        config = config_from_args(TrainConfig, args)
         prepare_out_dir(Path(config.out_dir), args.resume, args.overwrite)
     except (OSError, ValueError, TypeError) as e:
         print(f"turnrl train: {e}", file=sys.stderr)

@@ -91,3 +91,13 @@ def trajectory_log(path: Any, resume: bool) -> tuple[list[Any], Any]:
     if not resume:
         path.unlink(missing_ok=True)
     return finished, TrajectoryLog(path)
+
+
+def config_from_args(config_cls: Any, args: argparse.Namespace) -> Any:
+    """A YAML config class (`TrainConfig`, `DispatchTrainConfig`) from `CONFIG [key=value ...] [--out DIR]`."""
+    from turnrl.trainers.config import parse_override
+
+    overrides = dict(parse_override(o) for o in args.overrides)
+    if args.out:
+        overrides["out_dir"] = args.out
+    return config_cls.from_yaml(args.config, overrides)
