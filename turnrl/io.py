@@ -208,7 +208,34 @@ def to_hf_dataset(trajectories: list[Trajectory]):
             s["info"] = json.dumps(s["info"])
             s["reward_components"] = json.dumps(s["reward_components"])
         rows.append(d)
-    return datasets.Dataset.from_list(rows)
+    return datasets.Dataset.from_list(rows, features=hf_features())
+
+
+def hf_features():
+    """Fixed Arrow schema for `to_hf_dataset`, so exports of different runs concatenate.
+
+    Inferring the schema makes an all-None column `null`, which `concatenate_datasets`
+    cannot align with an `int64` column from another run.
+    """
+    import datasets
+
+    v = datasets.Value
+    step = {
+        "observation": v("string"), "action": v("string"), "reward": v("float64"),
+        "reward_components": v("string"), "terminated": v("bool"), "truncated": v("bool"),
+        "end_reason": v("string"), "valid": v("bool"), "invalid_reason": v("string"),
+        "state_key": v("string"), "obs_key": v("string"), "t": v("int64"), "info": v("string"),
+        "prompt_ids": datasets.Sequence(v("int64")),
+        "response_ids": datasets.Sequence(v("int64")),
+        "response_logprobs": datasets.Sequence(v("float64")),
+        "candidate_ids": datasets.Sequence(datasets.Sequence(v("int64"))),
+        "action_logprob": v("float64"),
+    }
+    return datasets.Features({
+        "task_id": v("string"), "seed": v("int64"), "group_id": v("string"),
+        "player_id": v("string"), "task": v("string"), "steps": [step],
+        "won": v("bool"), "metadata": v("string"),
+    })
 
 
 def from_hf_dataset(dataset) -> list[Trajectory]:
