@@ -23,7 +23,8 @@ from dataclasses import replace
 from typing import Any, Sequence
 
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig, LogitsProcessor, LogitsProcessorList
+from transformers import (AutoModelForCausalLM, AutoTokenizer, GenerationConfig, LogitsProcessor, LogitsProcessorList,
+                          StoppingCriteria, StoppingCriteriaList)
 
 from turnrl.agents.generation import SAMPLING_KEYS, Generation, SamplingParams, to_agent_output
 from turnrl.agents.parsing import CLOSE, OPEN
@@ -136,7 +137,7 @@ class HFPolicy:
         sampling = sampling or self.sampling
         out: list[Generation] = []
         for start in range(0, len(prompts), self.batch_size):
-            out += self._generate_batch([list(p) for p in prompts[start:start + self.batch_size]], sampling)
+            out += self.generate_batch([list(p) for p in prompts[start:start + self.batch_size]], sampling)
         return out
 
     def _generation_config(self, s: SamplingParams) -> GenerationConfig:
@@ -147,7 +148,10 @@ class HFPolicy:
                                 return_dict_in_generate=True, **kwargs)
 
     @torch.no_grad()
-    def _generate_batch(self, prompts: list[list[int]], s: SamplingParams) -> list[Generation]:
+    def generate_batch(self, prompts: list[list[int]], s: SamplingParams,
+                       stopping: StoppingCriteria | None = None) -> list[Generation]:
+        """One batch as given (no split by `batch_size`); `stopping` sees every decoding step, e.g. the
+        server's hook that streams new tokens and ends the rows of cancelled requests."""
         if any(not p for p in prompts):
             raise ValueError("cannot generate from an empty prompt")
         width = max(len(p) for p in prompts)
@@ -157,7 +161,9 @@ class HFPolicy:
         with self.compute():
             result = self.model.generate(input_ids=input_ids, attention_mask=attention,
                                          generation_config=self._generation_config(s),
-                                         logits_processor=LogitsProcessorList([recorder]), tokenizer=self.tokenizer)
+                                         logits_processor=LogitsProcessorList([recorder]),
+                                         stopping_criteria=StoppingCriteriaList([stopping] if stopping else []),
+                                         tokenizer=self.tokenizer)
         generated = result.sequences[:, width:].cpu()
         logprobs = recorder.logprobs(generated)
         return [self._finish(p, generated[b].tolist(), logprobs[b].tolist(), s.stop) for b, p in enumerate(prompts)]

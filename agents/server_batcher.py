@@ -7,9 +7,8 @@ request runs alone, since the seed sets torch's global generator). The queue is 
 generating has its rows ended at the next decoding step, so abandoned requests never delay
 the ones behind them.
 
-`generate_rows` is `HFPolicy`'s batched generation (same ids, same raw log-probs, same stop
-handling) with one per-step hook added: it hands each streaming row its new token and ends the
-rows of cancelled jobs.
+Generation is `HFPolicy.generate_batch` (same ids, same raw log-probs, same stop handling) with
+one per-step hook: it hands each streaming row its new token and ends the rows of cancelled jobs.
 """
 from __future__ import annotations
 
@@ -17,13 +16,13 @@ import threading
 from collections import deque
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator
 
 import torch
-from transformers import LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
+from transformers import StoppingCriteria
 
 from turnrl.agents.generation import Generation, SamplingParams
-from turnrl.agents.hf import HFPolicy, _RawLogprobRecorder
+from turnrl.agents.hf import HFPolicy
 
 
 class QueueFull(RuntimeError):
@@ -59,27 +58,6 @@ class _RowHooks(StoppingCriteria):
                 if job.on_token is not None and not gone:
                     job.on_token(choice, token)
         return torch.tensor(ended, dtype=torch.bool, device=input_ids.device)
-
-
-@torch.no_grad()
-def generate_rows(policy: HFPolicy, prompts: Sequence[Sequence[int]], s: SamplingParams,
-                  hooks: StoppingCriteria | None = None) -> list[Generation]:
-    """One batch as `HFPolicy` generates it (left padding, raw log-probs, cut at EOS / stop), plus `hooks`."""
-    rows = [list(p) for p in prompts]
-    if any(not p for p in rows):
-        raise ValueError("cannot generate from an empty prompt")
-    width = max(len(p) for p in rows)
-    input_ids = torch.tensor([[policy.pad_id] * (width - len(p)) + p for p in rows], device=policy.device)
-    attention = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in rows], device=policy.device)
-    recorder = _RawLogprobRecorder()
-    result = policy.model.generate(input_ids=input_ids, attention_mask=attention,
-                                   generation_config=policy._generation_config(s),
-                                   logits_processor=LogitsProcessorList([recorder]),
-                                   stopping_criteria=StoppingCriteriaList([hooks] if hooks else []),
-                                   tokenizer=policy.tokenizer)
-    generated = result.sequences[:, width:].cpu()
-    logprobs = recorder.logprobs(generated)
-    return [policy._finish(p, generated[b].tolist(), logprobs[b].tolist(), s.stop) for b, p in enumerate(rows)]
 
 
 class RequestBatcher:
@@ -140,7 +118,7 @@ class RequestBatcher:
         try:
             if jobs[0].seed is not None:
                 torch.manual_seed(jobs[0].seed)
-            gens = generate_rows(self.policy, [p for j in jobs for p in j.prompts], jobs[0].sampling, _RowHooks(rows))
+            gens = self.policy.generate_batch([p for j in jobs for p in j.prompts], jobs[0].sampling, _RowHooks(rows))
         except Exception as e:  # the request fails, the server stays up
             for j in jobs:
                 _settle(j.done, exception=e)
