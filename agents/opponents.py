@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from turnrl.agents.base import ScriptedAgent
-from turnrl.agents.registry import make_agent, register_agent
+from turnrl.agents.registry import make_agent
 from turnrl.types import AgentInput, AgentOutput
 
 _LINES = [(0, 1, 2), (3, 4, 5), (6, 7, 8), (0, 3, 6), (1, 4, 7), (2, 5, 8), (0, 4, 8), (2, 4, 6)]
@@ -226,27 +226,25 @@ class FrozenPolicyOpponent:
 
 
 # -- specs ------------------------------------------------------------------------------------
-def _minimax(argument: str | None, seed: int | None = 0, **_: Any) -> MinimaxTicTacToe:
+def minimax_agent(argument: str | None, seed: int | None = 0, **_: Any) -> MinimaxTicTacToe:
     return MinimaxTicTacToe(seed=seed)
 
 
-def _c4search(argument: str | None, seed: int | None = 0, **_: Any) -> ConnectFourSearch:
+def c4search_agent(argument: str | None, seed: int | None = 0, **_: Any) -> ConnectFourSearch:
     return ConnectFourSearch(depth=int(argument) if argument else 4, seed=seed)
 
 
-def _stockfish(argument: str | None, **kwargs: Any) -> StockfishOpponent:
+def stockfish_agent(argument: str | None, **kwargs: Any) -> StockfishOpponent:
     return StockfishOpponent(skill=int(argument) if argument else 0, move_time=kwargs.get("move_time", 0.01))
 
 
-def _checkpoint(argument: str | None, **kwargs: Any) -> FrozenPolicyOpponent:
+def checkpoint_agent(argument: str | None, **kwargs: Any) -> FrozenPolicyOpponent:
     if not argument:
         raise ValueError("checkpoint opponent needs a path: checkpoint:<dir>")
     return FrozenPolicyOpponent(argument)
 
 
-OPPONENT_FACTORIES = {"minimax": _minimax, "c4search": _c4search, "stockfish": _stockfish, "checkpoint": _checkpoint}
-for _kind, _factory in OPPONENT_FACTORIES.items():
-    register_agent(_kind, _factory)
+# these kinds are listed in agents/registry.py (minimax, c4search, stockfish, checkpoint)
 
 
 def make_opponent(spec: str, seed: int | None = 0) -> Any:

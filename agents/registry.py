@@ -1,10 +1,9 @@
 """Agents by spec string, as the CLI and configs name them.
 
 `random`, `expert`, or `<kind>:<argument>` (for example `hf:smollm2`, `openai:http://127.0.0.1:8000/v1`).
-Factories are import paths so that naming an agent never imports torch unless it is used.
-Kinds that live outside `agents/` register themselves: the opponents of `agents.opponents`, and the
-value-guided `oreo:<run dir>` of `trainers.offline` (registered when `turnrl.trainers.offline` is
-imported, as the CLI does; nothing below the CLI imports trainers).
+Every built-in kind is listed here as an import path ("module:function"), so naming an agent
+imports its module (and torch) only when it is made, and every kind exists wherever this module
+is imported, without importing anything else first. `register_agent` adds a user's own kind.
 """
 from __future__ import annotations
 
@@ -20,11 +19,19 @@ AGENT_FACTORIES: dict[str, str] = {
     "hf": "turnrl.agents.hf:make_hf_agent",
     "openai": "turnrl.agents.openai_client:make_openai_agent",
     "vllm": "turnrl.agents.vllm:make_vllm_agent",
+    # game opponents (agents/opponents.py)
+    "minimax": "turnrl.agents.opponents:minimax_agent",
+    "c4search": "turnrl.agents.opponents:c4search_agent",
+    "stockfish": "turnrl.agents.opponents:stockfish_agent",
+    "checkpoint": "turnrl.agents.opponents:checkpoint_agent",
+    # value-guided selection of an exported OREO run (lazy: imports trainers only when made)
+    "oreo": "turnrl.trainers.offline.value_search:make_oreo_agent",
 }
 
 
 # spec kind -> the extra that installs what its module imports
-AGENT_EXTRAS: dict[str, str] = {"hf": "torch", "vllm": "vllm", "oreo": "torch"}
+AGENT_EXTRAS: dict[str, str] = {"hf": "torch", "vllm": "vllm", "oreo": "torch", "checkpoint": "torch",
+                                "stockfish": "games"}
 
 
 def register_agent(kind: str, factory: str | Callable[..., Agent]) -> None:

@@ -4,7 +4,5 @@ OREO (soft-Bellman policy and value), trajectory-level DPO / SimPO and behaviour
 same tokenized dataset; value-guided action selection at test time; iterated OREO.
 Heavy modules (torch, transformers) are imported by the submodules, not here.
 """
-from turnrl.agents.registry import register_agent
-
-# `oreo:<run dir>[,k=5]`: the value-guided agent of an exported OREO run (see value_search).
-register_agent("oreo", "turnrl.trainers.offline.value_search:make_oreo_agent")
+# `oreo:<run dir>[,k=5]` (the value-guided agent of an exported OREO run, value_search.py) is
+# listed in turnrl.agents.registry like every other agent kind.
