@@ -12,7 +12,7 @@ from typing import Any
 import gymnasium as gym
 
 from turnrl.io import append_trajectories
-from turnrl.types import END_RESET, END_STEP_LIMIT, Step, Trajectory
+from turnrl.types import END_RESET, END_STEP_LIMIT, Trajectory, make_step
 
 INVALID_POLICIES = ("penalize", "feedback", "terminate")
 DEFAULT_PENALTY = 0.1  # "penalize" without an amount; subtracted, as credit/penalties.py (verl-agent)
@@ -114,12 +114,9 @@ class EpisodeRecorder(gym.Wrapper):
     def step(self, action: str):
         obs, reward, terminated, truncated, info = self.env.step(action)
         if self.traj is not None:
-            self.traj.steps.append(Step(
-                observation=self.obs, action=action, reward=float(reward),
-                reward_components=dict(info.get("reward_components") or {}), terminated=bool(terminated),
-                truncated=bool(truncated), end_reason=info.get("end_reason"), valid=bool(info.get("valid", True)),
-                invalid_reason=info.get("invalid_reason"), state_key=_key(self.info.get("state_key")),
-                obs_key=_key(self.info.get("obs_key")), t=len(self.traj.steps)))
+            self.traj.steps.append(make_step(self.obs, self.info, action, info, t=len(self.traj.steps), reward=reward,
+                                             terminated=terminated, truncated=truncated,
+                                             end_reason=info.get("end_reason")))
             self.obs, self.info = obs, info
             if terminated or truncated:
                 self.traj.won = bool(info.get("won", False))
@@ -137,7 +134,3 @@ class EpisodeRecorder(gym.Wrapper):
     def close(self) -> None:
         self._flush_unfinished()
         super().close()
-
-
-def _key(value: Any) -> str | None:
-    return value if value is None or isinstance(value, str) else str(value)

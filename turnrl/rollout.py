@@ -28,13 +28,10 @@ from turnrl.types import (
     END_WON,
     AgentInput,
     AgentOutput,
-    Step,
     Trajectory,
+    make_step,
 )
 
-# info keys that Step stores in its own fields or that are too big to copy into every step
-_NOT_IN_STEP_INFO = {"admissible_actions", "state_key", "obs_key", "task", "traceback"}
-_MAX_INFO_STR = 2000
 RESET_FAILED = "reset_failed"  # the pool's info key for a slot whose reset failed (envs/pool/core.py)
 
 
@@ -56,21 +53,6 @@ class _Episode:
     obs: str = ""
     info: dict[str, Any] = field(default_factory=dict)
     traj: Trajectory | None = None
-
-
-def step_info(info: dict[str, Any]) -> dict[str, Any]:
-    """The small, JSON-able part of an env's info worth keeping on every Step."""
-    out = {}
-    for k, v in info.items():
-        if k in _NOT_IN_STEP_INFO:
-            continue
-        if v is None or isinstance(v, (bool, int, float)) or (isinstance(v, str) and len(v) <= _MAX_INFO_STR):
-            out[k] = v
-    return out
-
-
-def _key(value: Any) -> str | None:
-    return value if value is None or isinstance(value, str) else str(value)
 
 
 def _end_reason(terminated: bool, truncated: bool, info: dict[str, Any]) -> str | None:
@@ -110,16 +92,8 @@ def _record(ep: _Episode, out: AgentOutput, result: Any, max_steps: int) -> bool
     end_reason = _end_reason(terminated, truncated, info)
     if not (terminated or truncated) and len(ep.traj.steps) + 1 >= max_steps:
         truncated, end_reason = True, END_STEP_LIMIT
-    env_valid = bool(info.get("valid", True))
-    invalid_reason = out.invalid_reason if not out.valid else (None if env_valid else info.get("invalid_reason"))
-    ep.traj.steps.append(Step(
-        observation=ep.obs, action=out.action, reward=float(reward),
-        reward_components={k: float(v) for k, v in (info.get("reward_components") or {}).items()},
-        terminated=bool(terminated), truncated=bool(truncated), end_reason=end_reason,
-        valid=out.valid and env_valid, invalid_reason=invalid_reason,
-        state_key=_key(ep.info.get("state_key")), obs_key=_key(ep.info.get("obs_key")), t=len(ep.traj.steps),
-        info=step_info(info), prompt_ids=out.prompt_ids, response_ids=out.response_ids,
-        response_logprobs=out.response_logprobs, candidate_ids=out.candidate_ids, action_logprob=out.action_logprob))
+    ep.traj.steps.append(make_step(ep.obs, ep.info, out, info, t=len(ep.traj.steps), reward=reward,
+                                   terminated=terminated, truncated=truncated, end_reason=end_reason))
     ep.obs, ep.info = obs, info
     if terminated or truncated:
         ep.traj.won = bool(info.get("won", False))

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from turnrl.types import END_GAME_OVER, END_STEP_LIMIT, AgentInput, Step, Trajectory
+from turnrl.types import END_GAME_OVER, END_STEP_LIMIT, AgentInput, Trajectory, make_step
 
 
 @dataclass
@@ -80,13 +80,9 @@ def _move(g: _Game, player: str, x: AgentInput, out: Any) -> None:
     state_key = env.state_key() if hasattr(env, "state_key") else None
     env.step(out.action)
     info = env.infos.get(player, {})
-    env_valid = bool(info.get("valid", True))
-    g.trajs[player].steps.append(Step(
-        observation=x.observation, action=out.action, valid=bool(out.valid) and env_valid,
-        invalid_reason=(out.invalid_reason if not out.valid else info.get("invalid_reason")),
-        state_key=state_key, obs_key=x.observation, t=g.moves, info={"player": player},
-        prompt_ids=out.prompt_ids, response_ids=out.response_ids, response_logprobs=out.response_logprobs,
-        candidate_ids=out.candidate_ids, action_logprob=out.action_logprob))
+    before = {"state_key": state_key, "obs_key": x.observation}
+    # rewards arrive when the game ends (_credit), so the step starts at 0
+    g.trajs[player].steps.append(make_step(x.observation, before, out, info, t=g.moves, info={"player": player}))
     g.moves += 1
     _credit(g)
     _skip_dead(g)

@@ -72,6 +72,48 @@ class Step:
         return cls(**d)
 
 
+# info keys that Step stores in its own fields or that are too big to copy into every step
+_NOT_IN_STEP_INFO = {"admissible_actions", "state_key", "obs_key", "task", "traceback"}
+_MAX_INFO_STR = 2000
+
+
+def step_info(info: dict[str, Any]) -> dict[str, Any]:
+    """The small, JSON-able part of an env's info worth keeping on every Step."""
+    out = {}
+    for k, v in info.items():
+        if k in _NOT_IN_STEP_INFO:
+            continue
+        if v is None or isinstance(v, (bool, int, float)) or (isinstance(v, str) and len(v) <= _MAX_INFO_STR):
+            out[k] = v
+    return out
+
+
+def _key(value: Any) -> str | None:
+    return value if value is None or isinstance(value, str) else str(value)
+
+
+def make_step(observation: str, before: dict[str, Any], action: "str | AgentOutput", after: dict[str, Any], *,
+              t: int, reward: float = 0.0, terminated: bool = False, truncated: bool = False,
+              end_reason: str | None = None, info: dict[str, Any] | None = None) -> Step:
+    """THE way a turn becomes a Step (rollouts, the episode recorder and self-play all call it).
+
+    `before` is the info the agent acted on (its state and observation keys), `after` the info
+    the env returned (validity, reward components). An agent's output brings its own validity
+    and token ids; a plain action string is valid unless the env says otherwise.
+    """
+    out = action if isinstance(action, AgentOutput) else AgentOutput(action=str(action))
+    env_valid = bool(after.get("valid", True))
+    invalid_reason = out.invalid_reason if not out.valid else (None if env_valid else after.get("invalid_reason"))
+    return Step(
+        observation=observation, action=out.action, reward=float(reward),
+        reward_components={k: float(v) for k, v in (after.get("reward_components") or {}).items()},
+        terminated=bool(terminated), truncated=bool(truncated), end_reason=end_reason,
+        valid=bool(out.valid) and env_valid, invalid_reason=invalid_reason,
+        state_key=_key(before.get("state_key")), obs_key=_key(before.get("obs_key")), t=t,
+        info=step_info(after) if info is None else info, prompt_ids=out.prompt_ids, response_ids=out.response_ids,
+        response_logprobs=out.response_logprobs, candidate_ids=out.candidate_ids, action_logprob=out.action_logprob)
+
+
 @dataclass
 class Trajectory:
     """One episode of one player (single-agent envs have player_id None)."""
