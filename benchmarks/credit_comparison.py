@@ -39,7 +39,8 @@ METHODS = {"gigpo": {"gamma": 0.95, "omega": 1.0, "anchor": "obs"}, "grpo": {}, 
 
 def config_for(method: str, seed: int, args: argparse.Namespace) -> TrainConfig:
     return TrainConfig(env_id=ENV_ID, num_envs=args.tasks * args.group, tasks_per_iter=args.tasks,
-                       group_size=args.group, max_steps=args.max_steps, model="tiny", policy_mode="score",
+                       group_size=args.group, max_steps=args.max_steps, model=args.model, policy_mode="score",
+                       train_layers=args.train_layers, autocast=args.autocast,
                        score=args.score, device="cpu", prompt="compact", history_window=0, credit=method,
                        credit_params=METHODS[method], lr=args.lr, dual_clip=None, iterations=args.iterations,
                        eval_every=0, save_every=0, tensorboard=False, plot=False, progress=False, seed=seed,
@@ -144,6 +145,9 @@ def main() -> None:
     ap.add_argument("--group", type=int, default=8, help="episodes per group")
     ap.add_argument("--max-steps", type=int, default=10)
     ap.add_argument("--lr", type=float, default=2e-2)
+    ap.add_argument("--model", default="tiny", help="tiny (random init) | smollm2 | a checkpoint dir")
+    ap.add_argument("--train-layers", type=int, default=None, help="train only the top k layers (None: all)")
+    ap.add_argument("--autocast", default="off", choices=["off", "bf16"])
     ap.add_argument("--score", default="sum", help="candidate score: sum | mean of its token log-likelihoods")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (1: no spinning on busy cores)")
     ap.add_argument("--final", type=int, default=3, help="iterations averaged for the final success")
@@ -179,7 +183,8 @@ def main() -> None:
     curves = {m: np.array(r) for m, r in runs.items()}
     minutes, cpu_minutes = (time.perf_counter() - start) / 60, (time.process_time() - cpu0) / 60
     episodes = args.tasks * args.group
-    header = (f"CreditMaze (examples/credit_maze.py), max {args.max_steps} steps, tiny model, score mode "
+    header = (f"CreditMaze (examples/credit_maze.py), max {args.max_steps} steps, {args.model} model"
+              f"{'' if args.train_layers is None else f' (top {args.train_layers} layers trained)'}, score mode "
               f"({args.score}), "
               f"{args.iterations} iterations x {args.tasks} groups x {args.group} episodes ({episodes}/iteration), "
               f"lr {args.lr}, {args.seeds} seeds per method; {minutes:.1f} min wall, {cpu_minutes:.1f} min CPU, "
@@ -187,7 +192,7 @@ def main() -> None:
     table, summary = report(curves, args.final)
     print("\n" + header + "\n\n" + table, flush=True)
     png = out / "credit_comparison.png"
-    plot(curves, png, f"CreditMaze, tiny model: mean success, 95% t-band ({args.seeds} seeds)")
+    plot(curves, png, f"CreditMaze, {args.model} model: mean success, 95% t-band ({args.seeds} seeds)")
     (out / "results.json").write_text(json.dumps({"args": vars(args), "header": header, "summary": summary,
                                                   "curves": runs}, indent=1))
     print(f"\nplot: {png}  results: {out / 'results.json'}")

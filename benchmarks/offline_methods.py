@@ -1,96 +1,150 @@
 """Offline methods side by side on one dataset: behaviour cloning, trajectory DPO, OREO, OREO + value-guided K.
 
-Scale (CPU, minutes): TextWorld Coin Collector (level 3 by default, a pool of `--games` generated
-games), one dataset from a noisy expert (`expert:0.6,random:0.4` per step, each task run
-`--group-size` times so tasks have won and failed episodes), the tiny 2-layer Llama of
-`agents.models` (random init) as policy and critic backbone, `--iterations` optimiser steps per
-method, success measured on `--eval-tasks` held-out seeds with the greedy scoring policy (and,
-for OREO, value-guided selection with K sampled candidates). Each seed re-initialises the models
-and the batch order; the dataset is the same for all. Paper reference (ALFWorld, MiniCPM-2B,
-unseen): OREO 79.1, DPO 69.4, rejection sampling 68.7; this is a much smaller setting.
+One dataset from a noisy expert (`expert:0.6,random:0.4` per step, each task run `--group-size`
+times so tasks have won and failed episodes) on TextWorld Coin Collector games of the `train`
+split; success measured greedily on held-out games of the `valid` split (disjoint generation
+seeds), the same games for every method and seed, so methods compare paired. The untrained model
+is measured once on those games (`base`). Each training seed re-initialises the trainable part
+(critic head, optimiser state) and the batch order; the dataset is the same for all.
 
-    python benchmarks/offline_methods.py --seeds 3 --iterations 20 --out runs/offline_bench.json
+Policy and critic backbone: `--model` (tiny: the random-init 2-layer Llama; smollm2: the
+pretrained 135M model, top `--train-layers` layers trained in bf16 autocast). Paper reference
+(ALFWorld, MiniCPM-2B, unseen): OREO 79.1, DPO 69.4, rejection sampling 68.7; this is a much
+smaller setting.
+
+Statistics: per method the mean success over seeds with a 95% t-interval, the pooled rate with
+a Wilson interval, and paired comparisons on pooled (seed, game) episodes: a paired-bootstrap
+interval of the difference and the exact McNemar p-value.
+
+    OMP_NUM_THREADS=1 python benchmarks/offline_methods.py --model smollm2 --seeds 3 --out runs/offline_smollm2.json
 """
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import statistics
 import sys
 import time
 from pathlib import Path
 
+from scipy import stats as scipy_stats
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--env", default="turnrl/TextWorld-Coin-v0")
-    p.add_argument("--difficulty", type=int, default=3)
-    p.add_argument("--games", type=int, default=4)
+    p.add_argument("--difficulty", type=int, default=2)
+    p.add_argument("--train-games", type=int, default=200, help="train-split games the dataset draws from")
     p.add_argument("--agents", default="expert:0.6,random:0.4")
-    p.add_argument("--tasks", type=int, default=8, help="dataset tasks")
+    p.add_argument("--tasks", type=int, default=16, help="dataset tasks")
     p.add_argument("--group-size", type=int, default=4, help="dataset episodes per task")
     p.add_argument("--max-steps", type=int, default=8)
     p.add_argument("--seeds", type=int, default=3)
-    p.add_argument("--iterations", type=int, default=20)
+    p.add_argument("--iterations", type=int, default=12)
     p.add_argument("--batch", type=int, default=4, help="trajectories (pairs) per optimiser step")
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--eval-tasks", type=int, default=8)
-    p.add_argument("--k", type=int, default=5)
-    p.add_argument("--model", default="tiny")
+    p.add_argument("--lr", type=float, default=5e-5)
+    p.add_argument("--eval-games", type=int, default=32, help="held-out valid-split games")
+    p.add_argument("--k", type=int, default=5, help="value-guided selection among K samples (OREO); 0: off")
+    p.add_argument("--model", default="smollm2")
+    p.add_argument("--train-layers", type=int, default=4, help="top k layers trained; 0: all")
+    p.add_argument("--autocast", default="bf16", choices=["off", "bf16"])
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     p.add_argument("--methods", default="bc,dpo,oreo")
     p.add_argument("--out", default=None, help="JSON with every figure")
     return p.parse_args(argv)
 
 
+def t_interval(values: list[float]) -> str:
+    mean = statistics.mean(values)
+    if len(values) < 2:
+        return f"{mean:.3f}"
+    half = scipy_stats.t.ppf(0.975, len(values) - 1) * statistics.stdev(values) / len(values) ** 0.5
+    return f"{mean:.3f} ± {half:.3f}"
+
+
 def main(argv: list[str] | None = None) -> int:
+    import torch
+
+    from turnrl.rollout import TaskSpec
+    from turnrl.stats import compare_paired, format_rate
     from turnrl.trainers.offline.collection import collect_dataset, parse_mixture
     from turnrl.trainers.offline.config import OfflineConfig
     from turnrl.trainers.offline.trainer import OfflineTrainer
 
     a = parse_args(argv)
-    env_kwargs = {"difficulty": a.difficulty, "n_games": a.games}
+    torch.set_num_threads(a.threads)
+    train_kwargs = {"difficulty": a.difficulty, "split": "train", "n_games": a.train_games, "expert": True}
+    eval_kwargs = {"difficulty": a.difficulty, "split": "valid", "n_games": a.eval_games, "expert": False}
+    eval_tasks = [TaskSpec(seed=i, options={"game": i}) for i in range(a.eval_games)]
     start = time.perf_counter()
     data = collect_dataset(a.env, parse_mixture(a.agents), a.tasks, group_size=a.group_size, max_steps=a.max_steps,
-                           env_kwargs=env_kwargs)
+                           env_kwargs=train_kwargs)
     won = sum(t.won for t in data)
-    print(f"dataset: {a.env} {env_kwargs}, {len(data)} episodes of {a.tasks} tasks x {a.group_size}, "
+    print(f"dataset: {a.env} {train_kwargs}, {len(data)} episodes of {a.tasks} tasks x {a.group_size}, "
           f"{won} won ({won / len(data):.0%}), {sum(t.length for t in data)} steps, agents {a.agents} "
           f"[{time.perf_counter() - start:.0f}s]", flush=True)
-    rows: dict[str, list[float]] = {}
+
+    def config(method: str, seed: int, iterations: int) -> OfflineConfig:
+        return OfflineConfig(env_id=a.env, env_kwargs=train_kwargs, eval_env_kwargs=eval_kwargs, method=method,
+                             model=a.model, train_layers=a.train_layers or None, autocast=a.autocast, device="cpu",
+                             prompt="compact", history_window=1, iterations=iterations, batch_trajectories=a.batch,
+                             lr=a.lr, value_lr=a.lr, max_steps=a.max_steps, num_envs=8,
+                             out_dir=f"runs/offline_bench/{method}-{seed}", plot=False, progress=False, seed=seed)
+
+    wins: dict[str, list[list[bool]]] = {}  # method -> per seed, wins in eval-task order
     seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    base = OfflineTrainer(config("bc", 0, 0), data)
+    wins["base"] = [[bool(t.won) for t in base.evaluate_episodes(eval_tasks)]]
+    del base
+    print(f"base {a.model}: {format_rate(wins['base'][0])} [{time.perf_counter() - t0:.0f}s]", flush=True)
     for seed in range(a.seeds):
         for method in a.methods.split(","):
             t0 = time.perf_counter()
-            config = OfflineConfig(env_id=a.env, env_kwargs=env_kwargs, method=method, model=a.model, device="cpu",
-                                   prompt="compact", history_window=0, iterations=a.iterations,
-                                   batch_trajectories=a.batch, lr=a.lr, value_lr=a.lr, eval_tasks=a.eval_tasks,
-                                   max_steps=a.max_steps, out_dir=f"runs/offline_bench/{method}-{seed}",
-                                   plot=False, seed=seed)
-            trainer = OfflineTrainer(config, data)
-            for _ in range(a.iterations):
-                trainer.step()
-            names = {method: trainer.evaluate()["success_rate"]}
+            trainer = OfflineTrainer(config(method, seed, a.iterations), data)
+            losses = [trainer.step() for _ in range(a.iterations)]
+            runs = {method: trainer.evaluate_episodes(eval_tasks)}
             if method == "oreo" and a.k:
-                names[f"oreo+V K={a.k}"] = trainer.evaluate(k=a.k)["success_rate"]
-            for name, success in names.items():
-                rows.setdefault(name, []).append(success)
+                runs[f"oreo+V K={a.k}"] = trainer.evaluate_episodes(eval_tasks, k=a.k)
+            del trainer
+            for name, result in runs.items():
+                wins.setdefault(name, []).append([bool(t.won) for t in result])
             seconds[method] = seconds.get(method, 0.0) + time.perf_counter() - t0
-            print(f"seed {seed} {method}: " + ", ".join(f"{n} {s:.3f}" for n, s in names.items())
+            first, last = losses[0].get("loss", 0.0), losses[-1].get("loss", 0.0)
+            print(f"seed {seed} {method}: loss {first:.3f} -> {last:.3f}; "
+                  + ", ".join(f"{n} {format_rate(wins[n][-1])}" for n in runs)
                   + f" [{time.perf_counter() - t0:.0f}s]", flush=True)
-    print(f"\nsuccess on {a.eval_tasks} held-out seeds, {a.seeds} training seeds, {a.iterations} steps of "
-          f"{a.batch} trajectories, model {a.model}")
-    print(f"{'method':<14} {'mean':>6} {'std':>6}  per seed")
-    for name, values in rows.items():
-        std = statistics.stdev(values) if len(values) > 1 else 0.0
-        print(f"{name:<14} {statistics.mean(values):6.3f} {std:6.3f}  {' '.join(f'{v:.3f}' for v in values)}")
-    if "oreo" in rows and "dpo" in rows:
-        print(f"OREO - DPO: {statistics.mean(rows['oreo']) - statistics.mean(rows['dpo']):+.3f}; "
-              f"OREO - BC: {statistics.mean(rows['oreo']) - statistics.mean(rows.get('bc', [0.0])):+.3f}")
+
+    minutes = (time.perf_counter() - start) / 60
+    print(f"\nheld-out success on {a.eval_games} valid-split games (greedy), {a.seeds} training seeds, "
+          f"{a.iterations} steps of {a.batch} trajectories (pairs), lr {a.lr}, model {a.model}"
+          f"{f' (top {a.train_layers} layers, {a.autocast})' if a.train_layers else ''}; {minutes:.0f} min")
+    print("| method | seeds | mean success (95% t) | pooled episodes (Wilson 95%) | per seed |")
+    print("|---|---|---|---|---|")
+    for name, per_seed in wins.items():
+        rates = [sum(w) / len(w) for w in per_seed]
+        pooled = [x for w in per_seed for x in w]
+        print(f"| {name} | {len(per_seed)} | {t_interval(rates)} | {format_rate(pooled)} | "
+              f"{' '.join(f'{r:.3f}' for r in rates)} |")
+    print("\n| paired difference (pooled seed x game) | diff [95% bootstrap] | McNemar p |")
+    print("|---|---|---|")
+    comparisons = {}
+    trained = [n for n in wins if n != "base"]
+    pairs = [(m, "base") for m in trained] + list(itertools.combinations(trained, 2))
+    for m1, m2 in pairs:
+        x = [w for ws in wins[m1] for w in ws]
+        y = [w for ws in (wins[m2] * len(wins[m1]) if m2 == "base" else wins[m2]) for w in ws]
+        c = compare_paired(y, x)  # the change from m2 to m1
+        comparisons[f"{m1} - {m2}"] = c
+        print(f"| {m1} - {m2} | {c['change']:+.3f} [{c['change_low']:+.3f}, {c['change_high']:+.3f}] | "
+              f"{c['mcnemar_p']:.3g} |")
     print("wall seconds per method (all seeds): " + ", ".join(f"{m} {s:.0f}" for m, s in seconds.items()))
     if a.out:
         Path(a.out).parent.mkdir(parents=True, exist_ok=True)
         Path(a.out).write_text(json.dumps({"args": vars(a), "dataset_won": won, "dataset_episodes": len(data),
-                                           "success": rows, "seconds": seconds}, indent=2))
+                                           "wins": wins, "comparisons": comparisons, "seconds": seconds,
+                                           "minutes": minutes}, indent=1))
     return 0
 
 

@@ -92,3 +92,22 @@ def test_step_level_oreo_trains_the_value_at_step_starts_only(tiny_dir, tmp_path
                                       step_level=True)
         every_token = oreo.value_loss(values, logratio, batch.mask, batch.traj, batch.reward, t.config.beta)
     assert got.item() == pytest.approx(starts_only.item()) and got.item() != pytest.approx(every_token.item())
+
+
+def test_train_layers_trains_only_the_top_of_policy_and_critic_in_bf16(tiny_dir, tmp_path):
+    """With `train_layers: 1` an OREO step moves the top decoder layer (and the critic's head) only;
+    embeddings and lower layers of both models stay bit-identical, and bf16 autocast keeps losses finite."""
+    t = trainer(tiny_dir, "oreo", tmp_path, train_layers=1, autocast="bf16")
+    before = {f"policy.{n}": p.detach().clone() for n, p in t.model.named_parameters()}
+    before |= {f"value.{n}": p.detach().clone() for n, p in t.value_model.named_parameters()}
+    for _ in range(2):  # the critic's head starts at zero, so its backbone gets a gradient from step 2 on
+        metrics = t.step()
+        assert all(torch.isfinite(torch.tensor(v)) for v in metrics.values())
+    after = {f"policy.{n}": p for n, p in t.model.named_parameters()}
+    after |= {f"value.{n}": p for n, p in t.value_model.named_parameters()}
+    moved = {n for n in before if not torch.equal(before[n], after[n])}
+    top = "layers.1."  # the tiny model has 2 decoder layers
+    assert moved, "nothing trained"
+    assert all(top in n or n.endswith("norm.weight") or n.startswith("value.head") for n in moved), moved
+    assert any(n.startswith("policy.") and top in n for n in moved) and any(n.startswith("value.head") for n in moved)
+    assert any(n.startswith("value.backbone") and top in n for n in moved)

@@ -31,6 +31,8 @@ class OfflineConfig(YamlConfig):
     prompt: str = "compact"  # compact | default (the env family's template)
     history_window: int = 2
     max_prompt_tokens: int = 1024
+    train_layers: int | None = None  # train only the top k decoder layers of policy and critic; None: all
+    autocast: str = "off"  # bf16: mixed-precision forwards over float32 weights (CPU with AVX512-BF16, CUDA)
 
     # ---- optimisation ----
     iterations: int = 100  # optimiser steps
@@ -59,6 +61,7 @@ class OfflineConfig(YamlConfig):
     eval_temperature: float = 0.0  # of the scoring policy's candidate softmax; 0 = greedy
     eval_k: int = 0  # > 0: also evaluate value-guided selection with K samples (OREO only)
     eval_seed_offset: int = 1_000_000_000
+    eval_env_kwargs: dict[str, Any] | None = None  # None: env_kwargs (held-out seeds of the training games)
     max_steps: int = 20
     num_envs: int = 4
     out_dir: str = "runs/offline"
@@ -79,6 +82,8 @@ class OfflineConfig(YamlConfig):
             (self.lr > 0 and self.value_lr > 0 and self.max_grad_norm > 0, "learning rates and max_grad_norm > 0"),
             (self.beta > 0, "beta must be > 0"),
             (self.eval_k >= 0 and self.max_steps >= 1, "eval_k >= 0, max_steps >= 1"),
+            (self.train_layers is None or self.train_layers >= 1, "train_layers must be >= 1 or null"),
+            (self.autocast in ("off", "bf16"), "autocast must be off or bf16"),
         ]
         for ok, message in checks:
             if not ok:

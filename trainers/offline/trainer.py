@@ -27,7 +27,8 @@ from turnrl.trainers.offline.batching import logprobs_of, pack_steps, response_l
 from turnrl.trainers.offline.config import OfflineConfig
 from turnrl.trainers.offline.datasets import load_dataset, preference_pairs, tokenize_trajectories
 from turnrl.trainers.offline.value_model import ValueModel
-from turnrl.trainers.policy import COMPACT_TEMPLATE, ScoringPolicy, load_model, pick_device, pick_dtype
+from turnrl.trainers.policy import (COMPACT_TEMPLATE, ScoringPolicy, freeze_below_top, load_model, pick_device,
+                                    pick_dtype)
 from turnrl.types import Trajectory
 
 
@@ -50,10 +51,11 @@ class OfflineTrainer:
         dtype = pick_dtype(c.dtype, self.device)
         torch.manual_seed(c.seed)
         self.rng = np.random.default_rng(c.seed)
-        self.model, self.tokenizer = load_model(c.model, self.device, dtype)
+        self.model, self.tokenizer = load_model(c.model, self.device, dtype, train_layers=c.train_layers)
         self.policy = ScoringPolicy(self.model, self.tokenizer, device=self.device, mode="score",
                                     sampling=SamplingParams(temperature=c.eval_temperature),
-                                    history_window=c.history_window, max_prompt_tokens=c.max_prompt_tokens)
+                                    history_window=c.history_window, max_prompt_tokens=c.max_prompt_tokens,
+                                    autocast=c.autocast)
         self.policy.template = COMPACT_TEMPLATE if c.prompt == "compact" else None
         self.params = [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(self.params, lr=c.lr, weight_decay=c.weight_decay)
@@ -63,8 +65,10 @@ class OfflineTrainer:
         self.value_model = self.value_optimizer = None
         if c.method == "oreo":
             self.value_model = ValueModel.from_pretrained(resolve_model(c.value_model or c.model), dtype).to(self.device)
-            self.value_optimizer = torch.optim.AdamW(self.value_model.parameters(), lr=c.value_lr,
-                                                     weight_decay=c.weight_decay)
+            if c.train_layers is not None:  # the critic's backbone trains as much as the policy; its head always
+                freeze_below_top(self.value_model.backbone, c.train_layers)
+            self.value_optimizer = torch.optim.AdamW([p for p in self.value_model.parameters() if p.requires_grad],
+                                                     lr=c.value_lr, weight_decay=c.weight_decay)
         data = trajectories if trajectories is not None else load_dataset(c.dataset)
         self.items = self._training_items(data)
         if not self.items:
@@ -92,11 +96,12 @@ class OfflineTrainer:
     def step(self) -> dict[str, float]:
         self.model.train()
         items = self._batch()
-        if self.config.method == "oreo":
-            return self._oreo_step(items)
-        if self.config.method == "bc":
-            return self._bc_step(items)
-        return self._preference_step(items)
+        with self.policy.compute():  # the rollout policy's numerics (bf16 autocast when configured)
+            if self.config.method == "oreo":
+                return self._oreo_step(items)
+            if self.config.method == "bc":
+                return self._bc_step(items)
+            return self._preference_step(items)
 
     def _bc_step(self, trajectories: list) -> dict[str, float]:
         batch = pack_steps(trajectories, self.pad_id).to(self.device)
@@ -158,6 +163,12 @@ class OfflineTrainer:
     # ---- evaluation, saving, the loop ------------------------------------------------------------
     def evaluate(self, n_tasks: int | None = None, k: int = 0) -> dict[str, Any]:
         """Success of the greedy (or `eval_temperature`) policy on held-out seeds; value-guided with k > 0."""
+        c = self.config
+        tasks = [TaskSpec(seed=c.eval_seed_offset + i) for i in range(n_tasks or c.eval_tasks)]
+        return summarize(self.evaluate_episodes(tasks, k))
+
+    def evaluate_episodes(self, tasks: list[TaskSpec], k: int = 0) -> list[Trajectory]:
+        """One episode per task in `eval_env_kwargs`' games (else the training ones), in task order."""
         from turnrl.envs.pool import make_pool
         from turnrl.trainers.offline.value_search import ValueGuidedAgent
 
@@ -169,10 +180,9 @@ class OfflineTrainer:
                 raise ValueError("value-guided selection needs the OREO critic (method: oreo)")
             self.value_model.eval()
             agent = ValueGuidedAgent(self.policy, self.value_model, k=k, seed=c.seed)
-        tasks = [TaskSpec(seed=c.eval_seed_offset + i) for i in range(n_tasks or c.eval_tasks)]
-        with make_pool(c.env_id, c.num_envs, "inprocess", env_kwargs=c.env_kwargs) as pool, torch.no_grad():
-            trajectories = collect(pool, agent, tasks, max_steps=c.max_steps, progress=False)
-        return summarize(trajectories)
+        env_kwargs = c.env_kwargs if c.eval_env_kwargs is None else c.eval_env_kwargs
+        with make_pool(c.env_id, c.num_envs, "inprocess", env_kwargs=env_kwargs) as pool, torch.no_grad():
+            return collect(pool, agent, tasks, max_steps=c.max_steps, progress=False)
 
     def export(self, directory: str | Path | None = None) -> Path:
         """`policy/` (and `value/`) model folders plus `offline.yaml`, what `oreo:<dir>` loads."""
