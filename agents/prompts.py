@@ -16,6 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from turnrl.envs.family import EnvFamily
+from turnrl.envs.registration import families
+from turnrl.envs.registration import family_of as env_family_of
 from turnrl.types import AgentInput
 
 ACTION_INSTRUCTION = (
@@ -59,31 +62,22 @@ class PromptTemplate:
         return "\n\n".join(parts)
 
 
+# For envs of no built-in family that declares prompt text (games, ride-sharing, a user's own env).
+GENERIC_TEMPLATE = PromptTemplate(system="You are an agent acting in a text environment.",
+                                  setting="Read the observation and choose the next action.")
+
+
+def family_template(family: EnvFamily) -> PromptTemplate:
+    """The template of a family that declares prompt text (in its register.py), else the generic one."""
+    if family.prompt is None:
+        return GENERIC_TEMPLATE
+    return PromptTemplate(system=family.prompt.system, setting=family.prompt.setting)
+
+
+# family -> its template, for the built-in families that declare prompt text
 TEMPLATES: dict[str, PromptTemplate] = {
-    "textworld": PromptTemplate(
-        system="You are an expert player of text adventure games.",
-        setting=("You are in a text adventure. Commands are short imperative phrases such as "
-                 "'go north', 'take key', 'open door', 'put apple in box'."),
-    ),
-    "alfworld": PromptTemplate(
-        system="You are an expert household agent acting in a simulated home.",
-        setting=("You are in a household. Commands look like 'go to countertop 1', 'take mug 1 from "
-                 "countertop 1', 'open fridge 1', 'heat mug 1 with microwave 1', 'put mug 1 in/on shelf 2'."),
-    ),
-    "webshop": PromptTemplate(
-        system="You are an expert online shopping agent.",
-        setting=("You are on a shopping website. Actions are 'search[<keywords>]' and "
-                 "'click[<button or item>]'; buy the item that best matches the instruction."),
-    ),
-    "scienceworld": PromptTemplate(
-        system="You are an expert scientist acting in a simulated laboratory and home.",
-        setting=("You are in an interactive science world. Actions look like 'open door to kitchen', "
-                 "'pick up thermometer', 'use thermometer on substance', 'focus on <object>'."),
-    ),
-    "generic": PromptTemplate(
-        system="You are an agent acting in a text environment.",
-        setting="Read the observation and choose the next action.",
-    ),
+    **{name: family_template(family) for name, family in families().items() if family.prompt is not None},
+    "generic": GENERIC_TEMPLATE,
 }
 
 
@@ -102,18 +96,16 @@ def template_named(style: str) -> PromptTemplate | None:
 
 
 def family_of(env_id: str | None) -> str:
-    """`turnrl/ALFWorld-v0` -> `alfworld`; unknown or missing ids map to `generic`."""
-    if not env_id:
-        return "generic"
-    name = env_id.rsplit("/", 1)[-1].lower()
-    for family in TEMPLATES:
-        if family != "generic" and name.startswith(family):
-            return family
-    return "generic"
+    """The template an env id gets: its family's (`turnrl/ALFWorld-v0` -> `alfworld`), or `generic`
+    for an id of no family with prompt text (games, an unregistered id, a user's own env)."""
+    family = env_family_of(env_id)
+    return family.name if family is not None and family.prompt is not None else "generic"
 
 
 def template_for(env_id: str | None) -> PromptTemplate:
-    return TEMPLATES[family_of(env_id)]
+    """The template of `env_id`'s family (looked up from the registered id), else the generic one."""
+    family = env_family_of(env_id)
+    return GENERIC_TEMPLATE if family is None else family_template(family)
 
 
 def build_messages(x: AgentInput, history_window: int | None = 4, template: PromptTemplate | None = None,

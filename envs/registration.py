@@ -1,5 +1,9 @@
 """Registers every environment family. A family adds itself by listing its module here.
 
+Each family's `register.py` registers its ids and declares `FAMILY` (`turnrl.envs.family.EnvFamily`:
+its pip extra, prompt text and dataset); `families` and `family_of` read those declarations, so a
+new family is one register.py plus one line in `FAMILIES`.
+
 Step limits live in one place: each family registers its ids with `max_episode_steps` (the
 env's default episode length), `default_max_steps` reads it (the CLI's default `--max-steps`),
 and `make` builds an env with that limit applied by `StepLimit`, which says why it truncated
@@ -8,9 +12,12 @@ and `make` builds an env with that limit applied by `StepLimit`, which says why 
 from __future__ import annotations
 
 import importlib
+from types import ModuleType
 from typing import Any
 
 import gymnasium as gym
+
+from turnrl.envs.family import EnvFamily
 
 FAMILIES = [
     "turnrl.envs.textworld.register",
@@ -22,15 +29,51 @@ FAMILIES = [
 ]
 
 
+def _import_family(module: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as e:
+        # a family not installed in this checkout is skipped; one that is present but
+        # fails to import (a missing dependency inside it) must fail loudly
+        if not (e.name and module.startswith(e.name)):
+            raise
+        return None
+
+
 def register_all() -> None:
     for module in FAMILIES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as e:
-            # a family not installed in this checkout is skipped; one that is present but
-            # fails to import (a missing dependency inside it) must fail loudly
-            if not (e.name and module.startswith(e.name)):
-                raise
+        _import_family(module)
+
+
+def _declared() -> list[tuple[str, EnvFamily]]:
+    """(package, declaration) of every family present, in `FAMILIES` order."""
+    found = []
+    for module in FAMILIES:
+        imported = _import_family(module)
+        if imported is not None:
+            found.append((module.rpartition(".")[0], imported.FAMILY))
+    return found
+
+
+def families() -> dict[str, EnvFamily]:
+    """Every built-in family's declaration by name (`alfworld`, ...), in `FAMILIES` order."""
+    return {family.name: family for _, family in _declared()}
+
+
+def family_of(env_id: str | None) -> EnvFamily | None:
+    """The built-in family whose package provides `env_id`'s entry point; None for an id that is
+    not registered or that a user registered from their own code (`"my.module:me/Env-v0"` too)."""
+    if not env_id:
+        return None
+    spec = gym.registry.get(env_id.rpartition(":")[2])
+    if spec is None:
+        return None
+    entry = spec.entry_point
+    module = entry.partition(":")[0] if isinstance(entry, str) else getattr(entry, "__module__", "") or ""
+    for package, family in _declared():
+        if module == package or module.startswith(package + "."):
+            return family
+    return None
 
 
 def turnrl_env_ids() -> list[str]:

@@ -4,6 +4,9 @@ The project never ships third-party data. Each dataset is looked up, in order, i
 path (a flag or env option), its own environment variable (e.g. `ALFWORLD_DATA`),
 `$TURNRL_DATA/<name>`, and the user cache `~/.cache/turnrl/<name>` (`$XDG_CACHE_HOME` honoured).
 `turnrl data download NAME` runs the dataset's downloader into the user cache.
+
+Each env family declares its dataset (a `DatasetSpec`) in its own register.py; `datasets()`
+collects them. Specs hold names and a "module:function" downloader only, loaded on use.
 """
 from __future__ import annotations
 
@@ -21,14 +24,15 @@ class DatasetSpec:
     description: str
 
 
-DATASETS: dict[str, DatasetSpec] = {
-    "alfworld": DatasetSpec("alfworld", "ALFWORLD_DATA", "turnrl.envs.alfworld.data:download",
-                            "ALFWorld json_2.1.1 games and PDDL logic"),
-    "webshop": DatasetSpec("webshop", "WEBSHOP_DATA", "turnrl.envs.webshop.data:download",
-                           "WebShop 1,000-product catalog and goals"),
-    "nyc_taxi": DatasetSpec("nyc_taxi", "NYC_TAXI_DATA", "turnrl.envs.rideshare.data:download",
-                            "NYC TLC taxi trips and taxi-zone centroids"),
-}
+class MissingData(FileNotFoundError):
+    """A dataset is in none of the places looked in; the message says how to get it."""
+
+
+def datasets() -> dict[str, DatasetSpec]:
+    """Every dataset an env family declares, by name (`alfworld`, `webshop`, `nyc_taxi`)."""
+    from turnrl.envs.registration import families  # the families import this module: look up on use
+
+    return {f.dataset.name: f.dataset for f in families().values() if f.dataset is not None}
 
 
 def cache_root() -> Path:
@@ -42,8 +46,8 @@ def default_dir(name: str) -> Path:
 
 
 def data_dir(name: str, override: str | os.PathLike | None = None, must_exist: bool = True) -> Path:
-    """The directory of dataset `name`; raises FileNotFoundError saying how to get it."""
-    spec = DATASETS.get(name)
+    """The directory of dataset `name`; raises MissingData (a FileNotFoundError) saying how to get it."""
+    spec = datasets().get(name)
     candidates: list[tuple[str, Path]] = []
     if override:
         candidates.append(("argument", Path(override)))
@@ -59,14 +63,14 @@ def data_dir(name: str, override: str | os.PathLike | None = None, must_exist: b
         return candidates[0][1]
     tried = ", ".join(f"{src}: {p}" for src, p in candidates)
     hint = f" or set ${spec.env_var}" if spec and spec.env_var else ""
-    raise FileNotFoundError(f"dataset {name!r} not found (looked in {tried}). "
-                            f"Run `turnrl data download {name}`{hint}, or set $TURNRL_DATA to a folder holding {name}/.")
+    raise MissingData(f"dataset {name!r} not found (looked in {tried}). "
+                      f"Run `turnrl data download {name}`{hint}, or set $TURNRL_DATA to a folder holding {name}/.")
 
 
 def download(name: str, target: str | os.PathLike | None = None) -> Path:
-    spec = DATASETS.get(name)
+    spec = datasets().get(name)
     if spec is None:
-        raise ValueError(f"unknown dataset {name!r}; known: {sorted(DATASETS)}")
+        raise ValueError(f"unknown dataset {name!r}; known: {sorted(datasets())}")
     target = Path(target) if target else default_dir(name)
     module, _, attr = spec.downloader.partition(":")
     getattr(importlib.import_module(module), attr)(target)

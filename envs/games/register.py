@@ -6,7 +6,12 @@ are listed and built by `turnrl.envs.games.catalog` (`list_games`, `make_game`).
 """
 import gymnasium
 
-ENTRY_POINT = "turnrl.envs.games.single:GameEnv"
+from turnrl.envs.family import EnvFamily
+
+FAMILY = EnvFamily(name="games", extra="games", modules=("pettingzoo", "chess", "rlcard"))  # the generic prompt
+__getattr__ = FAMILY.lazy_classes(GameEnv="turnrl.envs.games.single")  # imported when an env is made
+
+ENTRY_POINT = f"{__name__}:GameEnv"
 VIEWS = {
     "TicTacToe-v0": ("tictactoe", 30),
     "ConnectFour-v0": ("connect_four", 100),

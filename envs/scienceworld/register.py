@@ -6,5 +6,16 @@ with an unknown plant, takes 260 steps), so the expert is never cut off by the d
 """
 import gymnasium
 
-gymnasium.register(id="turnrl/ScienceWorld-v0", entry_point="turnrl.envs.scienceworld.env:ScienceWorldTextEnv",
-                   max_episode_steps=300)
+from turnrl.envs.family import EnvFamily, PromptText
+
+FAMILY = EnvFamily(
+    name="scienceworld", extra="scienceworld", modules=("scienceworld", "py4j", "orjson"),  # py4j: scienceworld's
+    prompt=PromptText(
+        system="You are an expert scientist acting in a simulated laboratory and home.",
+        setting=("You are in an interactive science world. Actions look like 'open door to kitchen', "
+                 "'pick up thermometer', 'use thermometer on substance', 'focus on <object>'."),
+    ),
+)
+__getattr__ = FAMILY.lazy_classes(ScienceWorldTextEnv="turnrl.envs.scienceworld.env")  # imported when made
+
+gymnasium.register(id="turnrl/ScienceWorld-v0", entry_point=f"{__name__}:ScienceWorldTextEnv", max_episode_steps=300)

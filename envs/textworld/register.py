@@ -9,7 +9,19 @@ carries a step limit (`max_episode_steps`, truncation; turnrl's `make` and pools
 """
 import gymnasium
 
-ENTRY_POINT = "turnrl.envs.textworld.env:TextWorldEnv"
+from turnrl.envs.family import EnvFamily, PromptText
+
+FAMILY = EnvFamily(
+    name="textworld", extra="textworld", modules=("textworld",),
+    prompt=PromptText(
+        system="You are an expert player of text adventure games.",
+        setting=("You are in a text adventure. Commands are short imperative phrases such as "
+                 "'go north', 'take key', 'open door', 'put apple in box'."),
+    ),
+)
+__getattr__ = FAMILY.lazy_classes(TextWorldEnv="turnrl.envs.textworld.env")  # imported when an env is made
+
+ENTRY_POINT = f"{__name__}:TextWorldEnv"
 VARIANTS = {
     "TextWorld-v0": ("tw-treasure_hunter", 50),
     "TextWorld-Treasure-v0": ("tw-treasure_hunter", 50),

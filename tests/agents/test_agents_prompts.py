@@ -15,10 +15,11 @@ def _input(n_history: int, obs: str = "You are in the kitchen. A fridge is here.
 
 
 @pytest.mark.parametrize("env_id, family", [
-    ("turnrl/TextWorld-v0", "textworld"), ("turnrl/ALFWorld-Eval-v0", "alfworld"), ("turnrl/WebShop-v0", "webshop"),
+    ("turnrl/TextWorld-Coin-v0", "textworld"), ("turnrl/ALFWorld-v0", "alfworld"), ("turnrl/WebShop-v0", "webshop"),
     ("turnrl/ScienceWorld-v0", "scienceworld"), ("turnrl/Chess-v0", "generic"), (None, "generic"),
+    ("turnrl/ALFWorld-Eval-v0", "generic"),  # not registered: no family, whatever the name looks like
 ])
-def test_family_by_env_id_prefix(env_id, family):
+def test_family_by_registered_env_id(env_id, family):
     assert family_of(env_id) == family
 
 

@@ -9,9 +9,9 @@ HELP = "locate or download third-party data (alfworld, webshop, nyc_taxi)"
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=["path", "download"])
-    from turnrl.datadir import DATASETS  # a light module: names only, downloaders load on use
+    from turnrl.datadir import datasets  # names only: downloaders load on use
 
-    p.add_argument("name", choices=sorted(DATASETS), help="dataset name")
+    p.add_argument("name", choices=sorted(datasets()), help="dataset name")
     p.add_argument("--target", default=None, help="download destination (default: user cache)")
 
 
