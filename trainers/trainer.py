@@ -15,6 +15,7 @@ import contextlib
 import copy
 import shutil
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Callable
 
@@ -283,7 +284,9 @@ class Trainer:
                     totals[k] += v
                 totals["grad_norm"] += grad_norm
                 n_steps += 1
-        self.scheduler.step()
+        with warnings.catch_warnings():  # the schedule counts iterations, also those with every step skipped
+            warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler.step\(\)` before")
+            self.scheduler.step()
         stats = {k: v / max(n_steps, 1) for k, v in totals.items()}
         stats.update(update_tokens=tokens, padding_waste=float(np.mean(waste)) if waste else 0.0,
                      lr=self.optimizer.param_groups[0]["lr"], skipped_steps=skipped)
