@@ -119,3 +119,20 @@ def make(env_id: str, max_steps: int | None = None, **kwargs: Any) -> gym.Env:
     limit = max_steps if max_steps is not None else given if given is not None else env_spec(env_id).max_episode_steps
     env = gym.make(env_id, max_episode_steps=-1, **kwargs)  # -1: Gymnasium adds no TimeLimit
     return env if limit is None else StepLimit(env, int(limit))
+
+
+def check_requirements(env_id: str, env_kwargs: dict[str, Any] | None = None) -> None:
+    """Says in one line what `env_id` lacks before any env is built: `MissingExtra` when a module
+    its family's extra installs is missing, `MissingData` when its family's dataset is in none of
+    the places looked in and no `data_dir=` is given. Ids of no built-in family pass."""
+    from turnrl import datadir
+    from turnrl.envs.family import missing_extra
+
+    family = family_of(env_id)
+    if family is None:
+        return
+    missing = family.missing_modules()
+    if missing and family.extra:
+        raise missing_extra(family.name, family.extra, missing[0])
+    if family.dataset is not None and not (env_kwargs or {}).get("data_dir"):
+        datadir.data_dir(family.dataset.name)

@@ -226,4 +226,5 @@ def test_play_says_how_to_leave_and_leaves_cleanly(toy_env_id, leave, monkeypatc
 def test_list_table_keeps_whole_ids_when_piped(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out  # not a terminal, as under a pipe
-    assert "turnrl.envs.alfworld.env:ALFWorldEnv" in out  # the entry point on one line, not folded
+    row = next(line for line in out.splitlines() if "turnrl/ALFWorld-v0" in line)
+    assert "turnrl[alfworld]" in row and ("data download alfworld" in row or "present (" in row)  # not folded

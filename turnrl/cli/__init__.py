@@ -39,8 +39,14 @@ def main(argv: list[str] | None = None) -> int:
         args.overrides += extra
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    from turnrl.datadir import MissingData
+    from turnrl.envs.family import MissingExtra
+
     try:
         return int(args._run(args) or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except (MissingExtra, MissingData) as e:  # one line saying what to install or download, not a traceback
+        print(f"turnrl {args.command}: {e}", file=sys.stderr)
+        return 2

@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
 
     from turnrl.cli.options import parse_key_values, pool_timeouts, trajectory_log
     from turnrl.envs.pool import parse_pool_spec
-    from turnrl.envs.registration import step_limit
+    from turnrl.envs.registration import check_requirements, step_limit
     from turnrl.rollout import TaskSpec, check_finished
     from turnrl.trainers.offline.collection import collect_dataset, parse_mixture
     from turnrl.trainers.offline.datasets import TRAJECTORIES, export_hf, save_dataset
@@ -54,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
         env_kwargs = parse_key_values(args.env_arg)
         backend, num_envs = parse_pool_spec(args.pool)
         args.max_steps = step_limit(args.env, args.max_steps)
+        check_requirements(args.env, env_kwargs)  # a missing extra or dataset: one line, before any env starts
         if args.episodes < 1 or args.group_size < 1 or args.max_steps < 1:
             raise ValueError("--episodes, --group-size and --max-steps must be >= 1")
         step_timeout, reset_timeout = pool_timeouts(args.env, backend, args.step_timeout, args.reset_timeout)

@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     import turnrl  # noqa: F401  (registers envs)
     from turnrl.agents.registry import make_agent
     from turnrl.cli.options import status, trajectory_log
-    from turnrl.envs.registration import step_limit
+    from turnrl.envs.registration import check_requirements, step_limit
     from turnrl.envs.pool import make_pool, parse_pool_spec
     from turnrl.io import atomic_write_text, save_trajectories
     from turnrl.rollout import check_finished, collect, summarize, summary_json
@@ -126,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
         env_kwargs = parse_key_values(args.env_arg)
         if args.split is not None:
             env_kwargs["split"] = args.split
+        check_requirements(args.env, env_kwargs)  # a missing extra or dataset: one line, before any env starts
         tasks = build_tasks(args, env_kwargs)
         if not tasks:
             raise ValueError("no tasks to run")
