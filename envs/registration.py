@@ -110,15 +110,16 @@ def step_limit(env_id: str, given: int | None = None) -> int:
 
 
 def make(env_id: str, max_steps: int | None = None, **kwargs: Any) -> gym.Env:
-    """`gym.make(env_id, **kwargs)` with the step limit (`max_steps`, or Gymnasium's own
-    `max_episode_steps=` keyword, else the registered one) applied by `StepLimit` instead of
-    Gymnasium's `TimeLimit`; no limit when none is given or registered."""
+    """`gym.make(env_id, **kwargs)` wrapped in `StepLimit` instead of Gymnasium's `TimeLimit`, with
+    the step limit `max_steps` (or Gymnasium's own `max_episode_steps=` keyword, else the
+    registered one). Always wrapped, even with no limit given or registered, so that every env
+    honours the limit an episode asks for in its reset options (what `collect` passes)."""
     from turnrl.envs.wrappers import StepLimit
 
     given = kwargs.pop("max_episode_steps", None)
     limit = max_steps if max_steps is not None else given if given is not None else env_spec(env_id).max_episode_steps
     env = gym.make(env_id, max_episode_steps=-1, **kwargs)  # -1: Gymnasium adds no TimeLimit
-    return env if limit is None else StepLimit(env, int(limit))
+    return StepLimit(env, None if limit is None else int(limit))
 
 
 def check_requirements(env_id: str, env_kwargs: dict[str, Any] | None = None) -> None:

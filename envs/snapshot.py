@@ -107,7 +107,7 @@ def _wrapper_fields() -> dict[type, tuple[str, ...]]:
     from turnrl.envs.wrappers import InvalidActionPolicy, StepLimit
 
     return {TimeLimit: ("_elapsed_steps",), OrderEnforcing: ("_has_reset",), PassiveEnvChecker: (),
-            StepLimit: ("elapsed",), InvalidActionPolicy: ()}
+            StepLimit: ("elapsed", "limit"), InvalidActionPolicy: ()}
 
 
 def _wrapper_state(wrapper: gym.Wrapper, known: dict[type, tuple[str, ...]]) -> Any:

@@ -12,7 +12,7 @@ from typing import Any
 import gymnasium as gym
 
 from turnrl.io import append_trajectories
-from turnrl.types import END_RESET, END_STEP_LIMIT, Trajectory, make_step
+from turnrl.types import END_RESET, END_STEP_LIMIT, STEP_LIMIT_OPTION, Trajectory, at_step_limit, make_step
 
 INVALID_POLICIES = ("penalize", "feedback", "terminate")
 DEFAULT_PENALTY = 0.1  # "penalize" without an amount; subtracted, as credit/penalties.py (verl-agent)
@@ -61,31 +61,49 @@ class InvalidActionPolicy(gym.Wrapper):
 
 
 class StepLimit(gym.Wrapper):
-    """Truncates after `max_steps` steps with `info["end_reason"]` = `END_STEP_LIMIT` (Gymnasium's
-    `TimeLimit` truncates silently, and a trainer needs to tell a limit from a crash).
+    """Truncates an episode at its step limit with `info["end_reason"]` = `END_STEP_LIMIT`
+    (Gymnasium's `TimeLimit` truncates silently, and a trainer needs to tell a limit from a crash).
+    Every step counts, invalid ones included.
 
-    turnrl's one step-limit implementation: `turnrl.envs.registration.make` puts it where
-    Gymnasium's `make` would put `TimeLimit`, with the env's registered `max_episode_steps`."""
+    turnrl's one step-limit implementation. `max_steps` is the env's own limit (None: none);
+    `turnrl.envs.registration.make` wraps every env in it, where Gymnasium's `make` would put
+    `TimeLimit`, with the registered `max_episode_steps` or the one given. One episode can ask for
+    a limit of its own with the reset option `STEP_LIMIT_OPTION` ("max_steps", what `collect`
+    passes); the shorter of the two applies, so a per-call limit never lengthens the env's own.
+    The option is removed before the wrapped env sees the options."""
 
-    def __init__(self, env: gym.Env, max_steps: int):
+    def __init__(self, env: gym.Env, max_steps: int | None = None):
         super().__init__(env)
-        if int(max_steps) < 1:
-            raise ValueError(f"max_steps must be >= 1, got {max_steps}")
-        self.max_steps = int(max_steps)
+        self.max_steps = _checked_limit(max_steps)
+        self.limit = self.max_steps  # this episode's limit
         self.elapsed = 0
 
-    def reset(self, **kwargs: Any):
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        asked = None
+        if options and STEP_LIMIT_OPTION in options:
+            options = dict(options)
+            asked = _checked_limit(options.pop(STEP_LIMIT_OPTION))
+        limits = [n for n in (self.max_steps, asked) if n is not None]
+        self.limit = min(limits) if limits else None
         self.elapsed = 0
-        return self.env.reset(**kwargs)
+        return self.env.reset(seed=seed, options=options)
 
     def step(self, action: str):
         obs, reward, terminated, truncated, info = self.env.step(action)
         self.elapsed += 1
-        if self.elapsed >= self.max_steps and not terminated:
+        if at_step_limit(self.elapsed, self.limit) and not terminated:
             info = dict(info)
             truncated = True
             info.setdefault("end_reason", END_STEP_LIMIT)
         return obs, reward, terminated, truncated, info
+
+
+def _checked_limit(max_steps: Any) -> int | None:
+    if max_steps is None:
+        return None
+    if isinstance(max_steps, bool) or int(max_steps) != max_steps or int(max_steps) < 1:
+        raise ValueError(f"a step limit must be an integer >= 1 or None, got {max_steps!r}")
+    return int(max_steps)
 
 
 class EpisodeRecorder(gym.Wrapper):

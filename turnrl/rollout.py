@@ -22,13 +22,14 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from turnrl.types import (
-    END_STEP_LIMIT,
     END_TERMINATED,
     END_TRUNCATED,
     END_WON,
+    STEP_LIMIT_OPTION,
     AgentInput,
     AgentOutput,
     Trajectory,
+    at_step_limit,
     make_step,
 )
 
@@ -85,13 +86,26 @@ def _agent_input(ep: _Episode, env_id: str | None) -> AgentInput:
                       info=ep.info, env_id=env_id)
 
 
+def reset_options(task: TaskSpec, max_steps: int) -> dict[str, Any]:
+    """The task's reset options plus the step limit the episode asks for (`STEP_LIMIT_OPTION`,
+    which the env's `StepLimit` applies and takes out); a shorter limit of the task's own stays."""
+    options = dict(task.options or {})
+    own = options.get(STEP_LIMIT_OPTION)
+    options[STEP_LIMIT_OPTION] = max_steps if own is None else min(int(own), max_steps)
+    return options
+
+
 def _record(ep: _Episode, out: AgentOutput, result: Any, max_steps: int) -> bool:
-    """Appends the step to the episode's trajectory; True when the episode is over."""
+    """Appends the step to the episode's trajectory; True when the episode is over. The env
+    ends it (its `StepLimit` truncates at the limit `reset_options` asked for); an env still
+    running past that limit is an error, not a second limit."""
     assert ep.traj is not None
     obs, reward, terminated, truncated, info = result
+    if not (terminated or truncated) and at_step_limit(len(ep.traj.steps) + 1, max_steps):
+        raise RuntimeError(f"env {ep.traj.metadata.get('env_id')!r} ran past the episode's step limit ({max_steps}): "
+                           f"it does not apply the reset option {STEP_LIMIT_OPTION!r}; build it through "
+                           f"turnrl.envs.registration.make, which wraps it in StepLimit")
     end_reason = _end_reason(terminated, truncated, info)
-    if not (terminated or truncated) and len(ep.traj.steps) + 1 >= max_steps:
-        truncated, end_reason = True, END_STEP_LIMIT
     ep.traj.steps.append(make_step(ep.obs, ep.info, out, info, t=len(ep.traj.steps), reward=reward,
                                    terminated=terminated, truncated=truncated, end_reason=end_reason))
     ep.obs, ep.info = obs, info
@@ -111,6 +125,11 @@ def collect(pool: Any, agent: Any, tasks: list[TaskSpec], group_size: int = 1, m
     `on_episode(trajectory)` is called as each episode finishes, in finishing order. `finished`:
     trajectories from an earlier, interrupted run of the same tasks (matched by group id, group
     member, seed and options); those episodes are not run again and come back as they are.
+
+    `max_steps` is this call's step limit per episode. The env applies it: each reset asks for
+    it in the options (`reset_options`), and the `StepLimit` that `turnrl.envs.registration.make`
+    (so every pool) wraps around each env truncates there, or at the env's own limit if shorter,
+    with end reason `END_STEP_LIMIT`. The trajectories keep the task's options as given.
 
     `asynchronous=True` drops the lockstep barrier: the agent acts on the episodes whose
     observations have arrived (`pool.send`/`pool.recv`), while the others are still stepping,
@@ -189,7 +208,7 @@ def _run_lockstep(pool: Any, agent: Any, slots: list[_Episode | None], queue: de
                   max_steps: int, env_id: str | None, advance: Callable[[_Episode], None]) -> None:
     """Every running slot acts in one batch and is stepped together (`pool.step`)."""
     while queue or any(slots):
-        _start(pool, slots, queue, agent, env_id, advance)
+        _start(pool, slots, queue, agent, env_id, advance, max_steps)
         running = [i for i, ep in enumerate(slots) if ep is not None]
         if not running:
             continue
@@ -211,7 +230,7 @@ def _run_async(pool: Any, agent: Any, slots: list[_Episode | None], queue: deque
     while the others step; `pool.recv` brings the next answers."""
     sent: dict[int, AgentOutput] = {}  # slot -> the output whose action is stepping there
     while queue or any(slots):
-        _start(pool, slots, queue, agent, env_id, advance)
+        _start(pool, slots, queue, agent, env_id, advance, max_steps)
         ready = [i for i, ep in enumerate(slots) if ep is not None and i not in sent]
         if ready:
             actions: list[str | None] = [None] * pool.num_envs
@@ -230,15 +249,15 @@ def _run_async(pool: Any, agent: Any, slots: list[_Episode | None], queue: deque
 
 
 def _start(pool: Any, slots: list[_Episode | None], queue: deque[_Episode], agent: Any, env_id: str | None,
-           advance: Callable[[_Episode], None]) -> None:
+           advance: Callable[[_Episode], None], max_steps: int) -> None:
     """Resets every free slot with the next queued episode (one batched pool.reset). An episode
     whose reset failed is over at once: no steps, truncated, the reason in its metadata."""
     free = [i for i, ep in enumerate(slots) if ep is None][: len(queue)]
     if not free:
         return
     starting = [queue.popleft() for _ in free]
-    answers = pool.reset([ep.task.seed for ep in starting], [ep.task.options for ep in starting], slots=free,
-                         on_error="end")
+    answers = pool.reset([ep.task.seed for ep in starting], [reset_options(ep.task, max_steps) for ep in starting],
+                         slots=free, on_error="end")
     for i, ep, (obs, info) in zip(free, starting, answers):
         ep.obs, ep.info = obs, info
         ep.traj = Trajectory(task_id=_task_id(ep.task, info), seed=ep.task.seed, group_id=ep.group_id,

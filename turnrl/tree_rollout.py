@@ -30,7 +30,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from turnrl.rollout import TaskSpec, _act, _agent_input, _Episode, _Progress, _record, _task_id
+from turnrl.rollout import TaskSpec, _act, _agent_input, _Episode, _Progress, _record, _task_id, reset_options
 from turnrl.types import AgentOutput, Trajectory
 
 BranchBy = Literal["every", "entropy"]
@@ -92,7 +92,7 @@ def collect_tree(pool: Any, agent: Any, tasks: list[TaskSpec], branches: int = 4
     slots: list[_Job | None] = [None] * pool.num_envs
     with _Progress(progress, len(tasks), env_id) as advance:
         while queue or any(slots):
-            _start(pool, agent, slots, queue, env_id)
+            _start(pool, agent, slots, queue, env_id, max_steps)
             running = [i for i, job in enumerate(slots) if job is not None]
             _snapshot_trunks(pool, slots, running, every, by)
             episodes = [slots[i].episode for i in running]  # type: ignore[union-attr]
@@ -119,7 +119,8 @@ def collect_tree(pool: Any, agent: Any, tasks: list[TaskSpec], branches: int = 4
     return out_trajs
 
 
-def _start(pool: Any, agent: Any, slots: list[_Job | None], queue: deque[_Job], env_id: str | None) -> None:
+def _start(pool: Any, agent: Any, slots: list[_Job | None], queue: deque[_Job], env_id: str | None,
+           max_steps: int) -> None:
     """Fills free slots: trunks by one batched reset, branches by one batched restore."""
     free = [i for i, job in enumerate(slots) if job is None][: len(queue)]
     if not free:
@@ -128,8 +129,8 @@ def _start(pool: Any, agent: Any, slots: list[_Job | None], queue: deque[_Job], 
     trunks = [(i, j) for i, j in zip(free, starting) if j.branch_step is None]
     branches = [(i, j) for i, j in zip(free, starting) if j.branch_step is not None]
     if trunks:
-        answers = pool.reset([j.episode.task.seed for _, j in trunks], [j.episode.task.options for _, j in trunks],
-                             slots=[i for i, _ in trunks])
+        answers = pool.reset([j.episode.task.seed for _, j in trunks],
+                             [reset_options(j.episode.task, max_steps) for _, j in trunks], slots=[i for i, _ in trunks])
         for (i, job), (obs, info) in zip(trunks, answers):
             _begin(job, obs, info, agent, env_id, [])
             slots[i] = job

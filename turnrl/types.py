@@ -23,6 +23,17 @@ END_GAME_OVER = "game over"  # a multi-agent game reached its own end
 END_PURCHASE = "purchase"  # WebShop: the agent bought something
 END_RESET = "reset before the end"  # a new reset cut the running episode
 
+# The reset option with which one episode asks for a step limit (`collect` sets it; `StepLimit`,
+# the one step-limit implementation, reads it and hides it from the env it wraps).
+STEP_LIMIT_OPTION = "max_steps"
+
+
+def at_step_limit(elapsed: int, limit: int | None) -> bool:
+    """THE step-limit rule: `elapsed` steps (every step counts, invalid ones too) have reached
+    `limit` (None: no limit). `turnrl.envs.wrappers.StepLimit` truncates by it, self-play's move
+    limit ends games by it, and `collect` checks by it that an env kept its limit."""
+    return limit is not None and elapsed >= limit
+
 
 @dataclass
 class Step:

@@ -33,7 +33,8 @@ def test_make_applies_the_limit_with_step_limit_not_time_limit(toy_env_id):
     assert truncated and not terminated and info["end_reason"] == END_STEP_LIMIT
     assert make(toy_env_id, max_episode_steps=3).max_steps == 3  # Gymnasium's keyword, same meaning
     assert make("turnrl/TicTacToe-v0").max_steps == 30  # the registered limit
-    assert not isinstance(make(toy_env_id), StepLimit)  # registered without a limit: none added
+    unlimited = make(toy_env_id)  # registered without a limit: wrapped all the same, with none of its own
+    assert isinstance(unlimited, StepLimit) and unlimited.max_steps is None
 
 
 def test_step_limit_default_and_checks(toy_env_id):
