@@ -104,7 +104,7 @@ class Simulator(ScienceWorldEnv):
         self.server = self.call("start", lambda: self._gateway.jvm.scienceworld.runtime.pythonapi.PythonInterface())
         self.start_seconds = time.perf_counter() - started
         self.taskName, self.variationIdx, self.simplificationStr = None, 0, ""
-        self.envStepLimit = 1 << 62  # episode length is turnrl's business (max_steps), not the library's
+        self.envStepLimit = 1 << 62  # never reached: the step limit is turnrl's StepLimit wrapper, not the engine's
         self.lastStepScore = 0
         self.goldPathGenerated = False
         self.runHistories: dict = {}

@@ -11,7 +11,11 @@ backend, in the identical state.
 Per step: the observation is the engine's text; `info["admissible_actions"]` are the valid
 action-object combinations the engine returns with that step; reward is the score change / 100;
 `won` when the task is completed (score 100); ScienceWorld's failure ending (score -100, e.g.
-focusing on the wrong object) terminates the episode as a loss (`end_reason` "failed"). Text the
+focusing on the wrong object) terminates the episode as a loss (`end_reason` "failed").
+The env counts no steps and the engine's own step limit is off (`engine.py`): the limit is
+turnrl's one `StepLimit`, which `turnrl.envs.registration.make` wraps around it (300 for the
+registered id; `max_steps=N` or `max_episode_steps=N` there, `--max-steps` on the CLI); the
+constructor's old `max_steps` kwarg is gone, and the class built directly has no limit. Text the
 parser cannot map to an action gets the engine's "No known action matches that input." and
 `valid=False`; the parser maps a whole line to one action template, so chained commands
 (`look around. inventory`, the gold path joined with ". ") and interpreter words (quit, save)
@@ -48,7 +52,7 @@ from turnrl.envs.scienceworld.engine import (
 )
 from turnrl.envs.scienceworld.state import state_key as tree_state_key
 from turnrl.envs.scienceworld.tasks import TASK_IDS, list_tasks, split_name, task_names, variation_splits
-from turnrl.types import END_FAILED, END_STEP_LIMIT, END_TERMINATED, END_WON
+from turnrl.types import END_FAILED, END_TERMINATED, END_WON
 
 SETTINGS = ("task", "split", "variation", "simplifications", "expert")
 STATE_KEYS = ("tree", "observation")
@@ -69,24 +73,20 @@ class ScienceWorldTextEnv(TextEnv):
 
     def __init__(self, task: str | Sequence[str] | None = None, split: str = "train", variation: int | None = None,
                  simplifications: str = "", expert: bool = True, state_key: str = "tree",
-                 max_steps: int | None = None, read_timeout: float | None = 300.0,
+                 read_timeout: float | None = 300.0,
                  java_opts: Sequence[str] = DEFAULT_JAVA_OPTS, render_mode: str | None = None):
         super().__init__(render_mode=render_mode)
         if state_key not in STATE_KEYS:
             raise ValueError(f"state_key must be one of {STATE_KEYS}, got {state_key!r}")
-        if max_steps is not None and int(max_steps) < 1:
-            raise ValueError(f"max_steps must be >= 1 or None, got {max_steps!r}")
         self.defaults = self._checked(dict(task=task, split=split, variation=variation,
                                            simplifications=simplifications, expert=expert))
         self.state_key_mode = state_key
-        self.max_steps = None if max_steps is None else int(max_steps)
         self.read_timeout, self.java_opts = read_timeout, tuple(java_opts)
         self.simulator: Simulator | None = None  # started at the first reset
         self._episode: dict[str, Any] = {}
         self._gold: list[str] = []
         self._gold_next: int | None = None  # index of the next gold action; None once off the path
         self._score = 0
-        self._steps = 0
         self._done = True
 
     # -- settings ---------------------------------------------------------------------------
@@ -160,7 +160,7 @@ class ScienceWorldTextEnv(TextEnv):
         self._episode = {"task_name": task, "task_id": TASK_IDS[task], "variation": variation,
                          "split": settings["split"], "simplifications": settings["simplifications"],
                          "task": sim.task_description()}
-        self._score, self._steps, self._done = first.score, 0, False
+        self._score, self._done = first.score, False
         self._gold_next = 0 if self._gold else None
         return first.observation, self._info(first, valid=True)
 
@@ -172,22 +172,19 @@ class ScienceWorldTextEnv(TextEnv):
         command = action.strip()
         self._follow_gold(command)
         out = self.simulator.step_once(command)
-        self._steps += 1
         reward = (out.score - self._score) / 100.0
         self._score = out.score
         won, failed = out.completed and out.score >= 100, out.score < 0
         terminated = out.completed or failed
-        truncated = not terminated and self.max_steps is not None and self._steps >= self.max_steps
-        self._done = terminated or truncated
+        self._done = terminated
         valid = out.observation.strip() != UNKNOWN_ACTION
         info = self._info(out, valid=valid)
         info["reward_components"] = {"score_delta": reward}
         if not valid:
             info["invalid_reason"] = "ScienceWorld's parser matched no action"
-        if self._done:
-            info["end_reason"] = (END_WON if won else END_FAILED if failed else END_TERMINATED if terminated
-                                  else END_STEP_LIMIT)
-        return out.observation, reward, terminated, truncated, info
+        if terminated:
+            info["end_reason"] = END_WON if won else END_FAILED if failed else END_TERMINATED
+        return out.observation, reward, terminated, False, info
 
     def _follow_gold(self, command: str) -> None:
         i = self._gold_next

@@ -4,8 +4,10 @@ Actions are WebShop's: `search[query]` on the search page and `click[text]` for 
 the page (`back to search`, `next >`, `< prev`, a product id, an option value, `description`,
 `features`, `reviews`, `buy now`). `click[buy now]` ends the episode with the purchase reward in
 [0, 1]; `won` means reward 1.0. The registered id truncates episodes after 15 actions (the GiGPO
-setup), invalid ones included (`max_episode_steps`, see `turnrl.envs.registration.make`); the
-`max_steps` kwarg adds a limit of the env's own for direct use (default None). `win_reward`
+setup), invalid ones included. The env counts no steps itself: the limit is turnrl's one
+`StepLimit`, which `turnrl.envs.registration.make` wraps around it (`max_steps=N` there, or
+`max_episode_steps=N`; `--max-steps` on the CLI); the constructor's old `max_steps` kwarg is gone,
+and the class built directly has no limit. `win_reward`
 replaces the reward of a perfect purchase (GiGPO uses 10); `info["score"]` keeps the raw score
 either way. `option_rule` ("reference", the default, or "normalized") says how a synthetic goal's
 options are matched (see `reward.py`: the reference compares purchased values with the goal's
@@ -46,7 +48,7 @@ from turnrl.envs.webshop.pages import (
     render,
 )
 from turnrl.envs.webshop.reward import PurchaseReward, goal_option_list, purchase_reward
-from turnrl.types import END_PURCHASE, END_STEP_LIMIT
+from turnrl.types import END_PURCHASE
 
 ACTION = re.compile(r"^\s*(search|click)\s*\[(.*)\]\s*$", re.IGNORECASE | re.DOTALL)
 MAX_QUERY_CHARS = 500
@@ -82,11 +84,9 @@ class WebShopEnv(TextEnv):
     _snapshot, _restore = webshop_snapshot.snapshot, webshop_snapshot.restore
 
     def __init__(self, data_dir: str | None = None, index_dir: str | None = None, goals: str = "synthetic",
-                 split: str = "test", max_steps: int | None = None, observation_mode: str = "text",
+                 split: str = "test", observation_mode: str = "text",
                  win_reward: float | None = None, option_rule: str = "reference", render_mode: str | None = None):
         super().__init__(render_mode=render_mode)
-        if max_steps is not None and max_steps < 1:
-            raise ValueError(f"max_steps must be at least 1 or None, got {max_steps}")
         if observation_mode not in FORMATS:
             raise ValueError(f"observation_mode must be one of {sorted(FORMATS)}, got {observation_mode!r}")
         self.observation_mode = observation_mode
@@ -96,14 +96,12 @@ class WebShopEnv(TextEnv):
         self.split_goals = self.goal_set.split_indices(split)
         if len(self.split_goals) == 0:
             raise ValueError(f"the {goals!r} goals have an empty {split!r} split")
-        self.max_steps = max_steps
         self.win_reward = win_reward
         goal_option_list({}, option_rule)  # validates the rule name
         self.option_rule = option_rule
         self.goal: Goal | None = None
         self.page = Page("search")
         self.clicks: dict[str, Clickable] = {}
-        self.steps = 0
 
     @property
     def num_tasks(self) -> int:
@@ -129,18 +127,9 @@ class WebShopEnv(TextEnv):
     def _reset(self, options: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         self.index = self._goal_index(options)
         self.goal = self.goal_set.goal(int(self.split_goals[self.index]))
-        self.steps = 0
         return self._show(Page("search"), {})
 
     # -- step ---------------------------------------------------------------------------
-    def step(self, action: str):
-        self.steps += 1
-        obs, reward, terminated, truncated, info = super().step(action)
-        if not terminated and self.max_steps is not None and self.steps >= self.max_steps:
-            truncated = True
-            info = dict(info, end_reason=END_STEP_LIMIT)
-        return obs, reward, terminated, truncated, info
-
     def _step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
         if self.goal is None:
             raise RuntimeError("call reset() before step()")

@@ -1,8 +1,9 @@
 """Exact snapshots of `WebShopEnv`: the page state.
 
 A WebShop episode is its goal (an index into the split), the page on screen (kind, query,
-result page, product row, chosen options, sub-page), the clickables that page offers and the
-step count; the catalog and search index are shared and read-only. Measured: under 2 KB.
+result page, product row, chosen options, sub-page) and the clickables that page offers (the step
+count is the `StepLimit` wrapper's, snapshotted with it); the catalog and search index are shared
+and read-only. Measured: under 2 KB.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 from turnrl.envs.snapshot import attrs_state, set_attrs
 
-FIELDS = ("index", "page", "clicks", "steps")
+FIELDS = ("index", "page", "clicks")
 
 
 def snapshot(env: Any) -> bytes:

@@ -102,20 +102,36 @@ def test_bad_actions_are_invalid_observations(env, action):
         env.step(None)  # type: ignore[arg-type]
 
 
-def test_failure_ending_is_a_loss_and_max_steps_truncates(env):
+def test_failure_ending_is_a_loss(env):
     # use-thermometer: focusing on the wrong object is ScienceWorld's failure ending (score -100)
     env.reset(seed=0, options={"task": "use-thermometer"})
     obs, reward, terminated, truncated, info = env.step("focus on agent")
     assert terminated and not info["won"] and info["end_reason"] == "failed", obs
     assert reward < 0 and info["score"] < 0
-    env.max_steps = 3
+
+
+def test_step_limit_is_step_limit_wrapper_and_the_engine_never_ends_first():
+    """The registered limit (300) and a given one truncate through registration.make's StepLimit;
+    the env counts nothing itself, and the engine's own limit cannot end an episode before it."""
+    from turnrl.envs.registration import make
+    from turnrl.envs.wrappers import StepLimit
+    from turnrl.types import STEP_LIMIT_OPTION
+
+    assert make("turnrl/ScienceWorld-v0").max_steps == 300
+    with pytest.raises(TypeError, match="max_steps"):
+        ScienceWorldTextEnv(max_steps=3)  # the env's own limit is gone
+    env = make("turnrl/ScienceWorld-v0", max_steps=3, task=QUICK_TASK, expert=False, state_key="observation")
     try:
+        assert isinstance(env, StepLimit)
         env.reset(seed=0)
-        for _ in range(3):
-            *_, truncated, info = env.step("look around")
-        assert truncated and info["end_reason"] == END_STEP_LIMIT
+        results = [env.step("look around") for _ in range(3)]
+        assert [r[3] for r in results] == [False, False, True] and not any(r[2] for r in results)
+        assert results[-1][4]["end_reason"] == END_STEP_LIMIT
+        assert env.unwrapped.simulator.envStepLimit > 10**9  # the JVM's limit is off
+        env.reset(seed=0, options={STEP_LIMIT_OPTION: 1})  # an episode's own, shorter limit
+        assert env.step("look around")[3]
     finally:
-        env.max_steps = None
+        env.close()
 
 
 def test_killed_jvm_raises_a_jvm_error_and_the_next_reset_recovers(env):

@@ -1,10 +1,10 @@
 """WebShop: restoring a snapshot (goal, page, clickables, step count) repeats the continuation."""
 from __future__ import annotations
 
-import gymnasium as gym
 import pytest
 
 import turnrl.envs  # noqa: F401  (registers the ids)
+from turnrl.envs.registration import make as make_env
 from tests.snapshots.helpers import check_restore_equivalence
 
 
@@ -30,7 +30,7 @@ def shop(info, i):
 
 def test_restore_repeats_the_continuation(webshop_data):
     def make():
-        return gym.make("turnrl/WebShop-v0", data_dir=str(webshop_data), max_steps=15, disable_env_checker=True)
+        return make_env("turnrl/WebShop-v0", data_dir=str(webshop_data), disable_env_checker=True)  # StepLimit 15
 
     snap, original = check_restore_equivalence(make, {"seed": 2}, prefix=2, steps=10, policy=shop)
     assert len({step[5] for step in original}) >= 3

@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 
 from turnrl.envs import INFO_KEYS
+from turnrl.envs.registration import make
 from turnrl.envs.webshop.pages import SEP
-from turnrl.types import END_STEP_LIMIT
+from turnrl.envs.wrappers import StepLimit
+from turnrl.types import END_STEP_LIMIT, STEP_LIMIT_OPTION
 
 pytestmark = pytest.mark.usefixtures("webshop_data")
 
@@ -28,7 +30,8 @@ def play_expert(env, **reset_kwargs):
 
 
 def test_registered_and_makes(webshop_data):
-    env = gym.make("turnrl/WebShop-v0", data_dir=str(webshop_data), max_steps=15)
+    env = make("turnrl/WebShop-v0", data_dir=str(webshop_data))
+    assert isinstance(env, StepLimit) and env.max_steps == 15  # the registered limit (GiGPO's)
     obs, info = env.reset(seed=3)
     assert obs.startswith("WebShop [SEP] Instruction: [SEP] ") and obs.endswith(" [SEP] Search")
     assert set(INFO_KEYS) <= set(info)
@@ -227,12 +230,25 @@ def test_human_goals(make_env):
     assert reward == 1.0
 
 
-def test_truncation_counts_invalid_actions(make_env):
-    env = make_env(max_steps=3)
+def test_truncation_counts_invalid_actions(webshop_data):
+    env = make("turnrl/WebShop-v0", data_dir=str(webshop_data), max_steps=3)  # StepLimit's, not the env's own
     env.reset(options={"goal_index": 0})
     results = [env.step("click[nothing]") for _ in range(3)]
     assert [r[3] for r in results] == [False, False, True]
     assert results[-1][4]["end_reason"] == END_STEP_LIMIT
+    env.reset(options={"goal_index": 0, STEP_LIMIT_OPTION: 2})  # an episode's own, shorter limit
+    assert [env.step("click[nothing]")[3] for _ in range(2)] == [False, True]
+    env.close()
+
+
+def test_registered_limit_truncates_after_15_steps(webshop_data):
+    env = make("turnrl/WebShop-v0", data_dir=str(webshop_data))
+    env.reset(options={"goal_index": 0})
+    truncated = [env.step("click[nothing]")[3] for _ in range(15)]
+    assert truncated == [False] * 14 + [True]
+    with pytest.raises(TypeError, match="max_steps"):  # the env's own limit is gone: one StepLimit
+        gym.make("turnrl/WebShop-v0", data_dir=str(webshop_data), max_steps=15)
+    env.close()
 
 
 def test_same_seed_same_episode_and_group_resets(make_env):
