@@ -7,6 +7,9 @@ player received from its move up to its next one (so the final payoff lands on i
 Outcomes are the players' total rewards: zero-sum games give opposite outcomes, and `won` is a
 positive outcome. Each seed is played `group_size` times; the group of a trajectory is
 (game, seed, seat), so group-relative credit compares the same seat from the same start.
+A game still running after `max_moves` joint moves ends truncated (`END_STEP_LIMIT`) by
+`StepLimit`'s own rule (`turnrl.types.at_step_limit`): an AEC game is not a Gymnasium env, so
+the wrapper itself cannot go around it, and the move count is the game's, not one seat's.
 
 The env is any PettingZoo AEC env with text observations whose `infos[agent]` carry
 `legal_moves` and `valid` (the games in `turnrl.envs.games`); this module does not import them.
@@ -18,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from turnrl.types import END_GAME_OVER, END_STEP_LIMIT, AgentInput, Trajectory, make_step
+from turnrl.types import END_GAME_OVER, END_STEP_LIMIT, AgentInput, Trajectory, at_step_limit, make_step
 
 
 @dataclass
@@ -119,7 +122,7 @@ def play_games(make_env: Callable[[], Any], agents: Sequence[Any], seeds: Sequen
     while True:
         live = [i for i, g in enumerate(games) if i not in results]
         for i in live:
-            if games[i].over or games[i].moves >= max_moves:
+            if games[i].over or at_step_limit(games[i].moves, max_moves):
                 results[i] = _finish(games[i], truncated=not games[i].over)
         live = [i for i in live if i not in results]
         if not live:
