@@ -13,7 +13,8 @@ optimiser starts fresh.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+import contextlib
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -97,19 +98,34 @@ def behaviour_clone(trainer: Any, trajectories: Sequence[Trajectory], epochs: in
     optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
     rng = np.random.default_rng(seed)
     trainer.model.train()
-    for _ in range(epochs):
-        order = rng.permutation(len(rows))
-        for start in range(0, len(rows), batch_rows):
-            batch = [int(i) for i in order[start:start + batch_rows]]
-            count = sum(1 if isinstance(rows[i], ChoiceRow) else len(rows[i].response_ids) for i in batch)
-            optimizer.zero_grad(set_to_none=True)
-            for part in _batches(trainer, rows, batch):
-                with trainer.compute():
-                    loss, _ = _loss(trainer, rows, part)
-                (loss / count).backward()
-            torch.nn.utils.clip_grad_norm_(params, c.max_grad_norm)
-            optimizer.step()
+    with _progress(c.progress, epochs * -(-len(rows) // batch_rows)) as advance:  # a 135M model: minutes on CPU
+        for _ in range(epochs):
+            order = rng.permutation(len(rows))
+            for start in range(0, len(rows), batch_rows):
+                batch = [int(i) for i in order[start:start + batch_rows]]
+                count = sum(1 if isinstance(rows[i], ChoiceRow) else len(rows[i].response_ids) for i in batch)
+                optimizer.zero_grad(set_to_none=True)
+                for part in _batches(trainer, rows, batch):
+                    with trainer.compute():
+                        loss, _ = _loss(trainer, rows, part)
+                    (loss / count).backward()
+                torch.nn.utils.clip_grad_norm_(params, c.max_grad_norm)
+                optimizer.step()
+                advance()
     after = mean_nll(trainer, rows)
     trainer.sync_rollout_weights()
     return {"steps": len(rows), "skipped_steps": skipped, "episodes": len(successful(trajectories)),
             "nll_before": before, "nll_after": after, "epochs": epochs}
+
+
+@contextlib.contextmanager
+def _progress(enabled: bool, total: int) -> Iterator[Callable[[], None]]:
+    """A rich bar over optimiser steps; yields the function that advances it (a no-op when disabled)."""
+    if not enabled:
+        yield lambda: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("behaviour cloning"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as bar:
+        task = bar.add_task("bc", total=total)
+        yield lambda: bar.advance(task)
