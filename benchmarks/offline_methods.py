@@ -17,6 +17,12 @@ a Wilson interval, and paired comparisons on pooled (seed, game) episodes: a pai
 interval of the difference and the exact McNemar p-value.
 
     OMP_NUM_THREADS=1 python benchmarks/offline_methods.py --model smollm2 --seeds 3 --out runs/offline_smollm2.json
+
+On 2 cores, seeds run faster as two processes (one thread each) whose results are merged:
+
+    python benchmarks/offline_methods.py --seed-list 0,1 --out runs/offline_a.json &
+    python benchmarks/offline_methods.py --seed-list 2 --out runs/offline_b.json; wait
+    python benchmarks/offline_methods.py --merge runs/offline_a.json runs/offline_b.json
 """
 from __future__ import annotations
 
@@ -41,6 +47,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--group-size", type=int, default=4, help="dataset episodes per task")
     p.add_argument("--max-steps", type=int, default=8)
     p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--seed-list", default=None, help="comma-separated training seeds (overrides --seeds)")
     p.add_argument("--iterations", type=int, default=12)
     p.add_argument("--batch", type=int, default=4, help="trajectories (pairs) per optimiser step")
     p.add_argument("--lr", type=float, default=5e-5)
@@ -52,6 +59,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     p.add_argument("--methods", default="bc,dpo,oreo")
     p.add_argument("--out", default=None, help="JSON with every figure")
+    p.add_argument("--merge", nargs="+", default=None, metavar="JSON",
+                   help="report from earlier --out files of the same setting (seeds pooled), run nothing")
     return p.parse_args(argv)
 
 
@@ -63,16 +72,74 @@ def t_interval(values: list[float]) -> str:
     return f"{mean:.3f} ± {half:.3f}"
 
 
+def report(wins: dict[str, list[list[bool]]], args: dict, minutes: float) -> dict[str, dict]:
+    """Print the per-method table and the paired comparisons; return the comparisons."""
+    from turnrl.stats import compare_paired, format_rate
+
+    seeds = len(wins[next(n for n in wins if n != "base")]) if len(wins) > 1 else 0
+    layers = f" (top {args['train_layers']} layers, {args['autocast']})" if args["train_layers"] else ""
+    print(f"\nheld-out success on {args['eval_games']} valid-split games (greedy), {seeds} training seeds, "
+          f"{args['iterations']} steps of {args['batch']} trajectories (pairs), lr {args['lr']}, "
+          f"model {args['model']}{layers}; {minutes:.0f} min")
+    print("| method | seeds | mean success (95% t) | pooled episodes (Wilson 95%) | per seed |")
+    print("|---|---|---|---|---|")
+    for name, per_seed in wins.items():
+        rates = [sum(w) / len(w) for w in per_seed]
+        pooled = [x for w in per_seed for x in w]
+        print(f"| {name} | {len(per_seed)} | {t_interval(rates)} | {format_rate(pooled)} | "
+              f"{' '.join(f'{r:.3f}' for r in rates)} |")
+    print("\n| paired difference (pooled seed x game) | diff [95% bootstrap] | McNemar p |")
+    print("|---|---|---|")
+    comparisons = {}
+    trained = [n for n in wins if n != "base"]
+    pairs = [(m, "base") for m in trained] + list(itertools.combinations(trained, 2))
+    for m1, m2 in pairs:
+        x = [w for ws in wins[m1] for w in ws]
+        y = [w for ws in (wins[m2] * len(wins[m1]) if m2 == "base" else wins[m2]) for w in ws]
+        c = compare_paired(y, x)  # the change from m2 to m1
+        comparisons[f"{m1} - {m2}"] = c
+        print(f"| {m1} - {m2} | {c['change']:+.3f} [{c['change_low']:+.3f}, {c['change_high']:+.3f}] | "
+              f"{c['mcnemar_p']:.3g} |")
+    return comparisons
+
+
+def merge(paths: list[str]) -> int:
+    """Pool the seeds of several runs of one setting (the same dataset and held-out games) and report them."""
+    runs = [json.loads(Path(p).read_text()) for p in paths]
+    setting = ("env", "difficulty", "train_games", "agents", "tasks", "group_size", "max_steps", "iterations",
+               "batch", "lr", "eval_games", "k", "model", "train_layers", "autocast")
+    for run, path in zip(runs[1:], paths[1:]):
+        differs = [key for key in setting if run["args"][key] != runs[0]["args"][key]]
+        if differs:
+            raise SystemExit(f"{path} differs from {paths[0]} in {', '.join(differs)}: not one setting")
+    seeds = [s for run in runs for s in run.get("seeds", [])]
+    if len(set(seeds)) != len(seeds):
+        raise SystemExit(f"training seeds repeat across the files: {seeds}")
+    wins: dict[str, list[list[bool]]] = {"base": runs[0]["wins"]["base"]}
+    for run in runs:
+        if run["wins"]["base"] != wins["base"]:
+            raise SystemExit("the base model's held-out results differ between files: not the same games")
+        for name, per_seed in run["wins"].items():
+            if name != "base":
+                wins.setdefault(name, []).extend(per_seed)
+    print(f"merged {len(paths)} runs, training seeds {sorted(seeds)}")
+    report(wins, runs[0]["args"], max(run["minutes"] for run in runs))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     import torch
 
     from turnrl.rollout import TaskSpec
-    from turnrl.stats import compare_paired, format_rate
+    from turnrl.stats import format_rate
     from turnrl.trainers.offline.collection import collect_dataset, parse_mixture
     from turnrl.trainers.offline.config import OfflineConfig
     from turnrl.trainers.offline.trainer import OfflineTrainer
 
     a = parse_args(argv)
+    if a.merge:
+        return merge(a.merge)
+    seeds = [int(x) for x in a.seed_list.split(",")] if a.seed_list else list(range(a.seeds))
     torch.set_num_threads(a.threads)
     train_kwargs = {"difficulty": a.difficulty, "split": "train", "n_games": a.train_games, "expert": True}
     eval_kwargs = {"difficulty": a.difficulty, "split": "valid", "n_games": a.eval_games, "expert": False}
@@ -99,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     wins["base"] = [[bool(t.won) for t in base.evaluate_episodes(eval_tasks)]]
     del base
     print(f"base {a.model}: {format_rate(wins['base'][0])} [{time.perf_counter() - t0:.0f}s]", flush=True)
-    for seed in range(a.seeds):
+    for seed in seeds:
         for method in a.methods.split(","):
             t0 = time.perf_counter()
             trainer = OfflineTrainer(config(method, seed, a.iterations), data)
@@ -117,34 +184,13 @@ def main(argv: list[str] | None = None) -> int:
                   + f" [{time.perf_counter() - t0:.0f}s]", flush=True)
 
     minutes = (time.perf_counter() - start) / 60
-    print(f"\nheld-out success on {a.eval_games} valid-split games (greedy), {a.seeds} training seeds, "
-          f"{a.iterations} steps of {a.batch} trajectories (pairs), lr {a.lr}, model {a.model}"
-          f"{f' (top {a.train_layers} layers, {a.autocast})' if a.train_layers else ''}; {minutes:.0f} min")
-    print("| method | seeds | mean success (95% t) | pooled episodes (Wilson 95%) | per seed |")
-    print("|---|---|---|---|---|")
-    for name, per_seed in wins.items():
-        rates = [sum(w) / len(w) for w in per_seed]
-        pooled = [x for w in per_seed for x in w]
-        print(f"| {name} | {len(per_seed)} | {t_interval(rates)} | {format_rate(pooled)} | "
-              f"{' '.join(f'{r:.3f}' for r in rates)} |")
-    print("\n| paired difference (pooled seed x game) | diff [95% bootstrap] | McNemar p |")
-    print("|---|---|---|")
-    comparisons = {}
-    trained = [n for n in wins if n != "base"]
-    pairs = [(m, "base") for m in trained] + list(itertools.combinations(trained, 2))
-    for m1, m2 in pairs:
-        x = [w for ws in wins[m1] for w in ws]
-        y = [w for ws in (wins[m2] * len(wins[m1]) if m2 == "base" else wins[m2]) for w in ws]
-        c = compare_paired(y, x)  # the change from m2 to m1
-        comparisons[f"{m1} - {m2}"] = c
-        print(f"| {m1} - {m2} | {c['change']:+.3f} [{c['change_low']:+.3f}, {c['change_high']:+.3f}] | "
-              f"{c['mcnemar_p']:.3g} |")
+    comparisons = report(wins, vars(a), minutes)
     print("wall seconds per method (all seeds): " + ", ".join(f"{m} {s:.0f}" for m, s in seconds.items()))
     if a.out:
         Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(a.out).write_text(json.dumps({"args": vars(a), "dataset_won": won, "dataset_episodes": len(data),
-                                           "wins": wins, "comparisons": comparisons, "seconds": seconds,
-                                           "minutes": minutes}, indent=1))
+        Path(a.out).write_text(json.dumps({"args": vars(a), "seeds": seeds, "dataset_won": won,
+                                           "dataset_episodes": len(data), "wins": wins, "comparisons": comparisons,
+                                           "seconds": seconds, "minutes": minutes}, indent=1))
     return 0
 
 
