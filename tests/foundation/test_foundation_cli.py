@@ -82,6 +82,27 @@ def test_play_reads_numbers_and_commands_and_records(toy_env_id, tmp_path, monke
     assert traj.won and traj.steps[0].action == "inc" and not traj.steps[1].valid
 
 
+def test_play_max_steps_is_the_one_step_limit(toy_env_id, tmp_path, monkeypatch, capsys):
+    from turnrl.envs import pool
+    from turnrl.envs.wrappers import StepLimit
+    from turnrl.types import END_STEP_LIMIT
+
+    made = []  # the env play builds, to count its StepLimit wrappers
+    real_make_env = pool.make_env
+    monkeypatch.setattr(pool, "make_env", lambda *a, **k: made.append(real_make_env(*a, **k)) or made[-1])
+    record = tmp_path / "play.jsonl"
+    monkeypatch.setattr("sys.stdin", io.StringIO("fly\nfly\n:quit\n"))
+    assert main(["play", toy_env_id, "--max-steps", "2", "--record", str(record)]) == 0
+    assert f"episode {END_STEP_LIMIT}" in capsys.readouterr().out
+    (traj,) = load_trajectories(record)
+    assert traj.length == 2 and traj.truncated
+    wrappers, env = [], made[0]
+    while hasattr(env, "env"):
+        wrappers.append(type(env))
+        env = env.env
+    assert wrappers.count(StepLimit) == 1
+
+
 def test_play_survives_end_of_input_and_a_crashing_engine(toy_env_id, monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("raise\nwait\n"))
     assert main(["play", toy_env_id, "--env-arg", "faults=true"]) == 0

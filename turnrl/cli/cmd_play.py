@@ -21,7 +21,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the first episode")
     p.add_argument("--env-arg", action="append", default=[], metavar="KEY=VALUE",
                    help="env constructor argument; VALUE is parsed as JSON if it can be (repeatable)")
-    p.add_argument("--max-steps", type=int, default=100, help="step limit per episode")
+    p.add_argument("--max-steps", type=int, default=None,
+                   help="step limit per episode (default: the env's registered max_episode_steps)")
     p.add_argument("--record", default=None, help="append finished episodes to this JSONL file")
 
 
@@ -51,10 +52,13 @@ def run(args: argparse.Namespace) -> int:
     import turnrl  # noqa: F401  (registers envs)
     from turnrl.cli.options import parse_key_values
     from turnrl.envs.pool import make_env
-    from turnrl.envs.wrappers import EpisodeRecorder, StepLimit
+    from turnrl.envs.wrappers import EpisodeRecorder
 
     console = Console(highlight=False)
-    env = StepLimit(make_env(args.env, parse_key_values(args.env_arg)), args.max_steps)
+    env_kwargs = parse_key_values(args.env_arg)
+    if args.max_steps is not None:
+        env_kwargs["max_episode_steps"] = args.max_steps  # make_env's one StepLimit takes it
+    env = make_env(args.env, env_kwargs)
     if args.record:
         env = EpisodeRecorder(env, args.record)
     seed = args.seed
