@@ -61,6 +61,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", default=None, help="JSON with every figure")
     p.add_argument("--merge", nargs="+", default=None, metavar="JSON",
                    help="report from earlier --out files of the same setting (seeds pooled), run nothing")
+    p.add_argument("--plot", default=None, help="PNG of held-out success per method")
     return p.parse_args(argv)
 
 
@@ -103,7 +104,39 @@ def report(wins: dict[str, list[list[bool]]], args: dict, minutes: float) -> dic
     return comparisons
 
 
-def merge(paths: list[str]) -> int:
+def plot(wins: dict[str, list[list[bool]]], path: str, title: str) -> None:
+    """One bar per method: pooled success with its Wilson 95% interval, each seed's rate as a dot."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from turnrl.stats import wilson_interval
+
+    fig, ax = plt.subplots(figsize=(1.4 * len(wins) + 2, 3.6))
+    for i, (name, per_seed) in enumerate(wins.items()):
+        pooled = [x for w in per_seed for x in w]
+        rate = sum(pooled) / len(pooled)
+        lo, hi = wilson_interval(sum(pooled), len(pooled))
+        ax.bar(i, rate, color="lightgray" if name == "base" else f"C{i}", yerr=[[rate - lo], [hi - rate]], capsize=4)
+        ax.plot([i] * len(per_seed), [sum(w) / len(w) for w in per_seed], "k.", markersize=6)
+    ax.set_xticks(range(len(wins)), list(wins), rotation=15)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("held-out success (greedy)")
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    print(f"wrote {path}")
+
+
+def title(args: dict, seeds: int) -> str:
+    return (f"{args['model']}, {args['env']} level {args['difficulty']}: {args['eval_games']} held-out games, "
+            f"{seeds} seeds\nbars: pooled, Wilson 95%; dots: seeds")
+
+
+def merge(paths: list[str], plot_path: str | None = None) -> int:
     """Pool the seeds of several runs of one setting (the same dataset and held-out games) and report them."""
     runs = [json.loads(Path(p).read_text()) for p in paths]
     setting = ("env", "difficulty", "train_games", "agents", "tasks", "group_size", "max_steps", "iterations",
@@ -124,6 +157,8 @@ def merge(paths: list[str]) -> int:
                 wins.setdefault(name, []).extend(per_seed)
     print(f"merged {len(paths)} runs, training seeds {sorted(seeds)}")
     report(wins, runs[0]["args"], max(run["minutes"] for run in runs))
+    if plot_path:
+        plot(wins, plot_path, title(runs[0]["args"], len(seeds)))
     return 0
 
 
@@ -138,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
 
     a = parse_args(argv)
     if a.merge:
-        return merge(a.merge)
+        return merge(a.merge, a.plot)
     seeds = [int(x) for x in a.seed_list.split(",")] if a.seed_list else list(range(a.seeds))
     torch.set_num_threads(a.threads)
     train_kwargs = {"difficulty": a.difficulty, "split": "train", "n_games": a.train_games, "expert": True}
@@ -191,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
         Path(a.out).write_text(json.dumps({"args": vars(a), "seeds": seeds, "dataset_won": won,
                                            "dataset_episodes": len(data), "wins": wins, "comparisons": comparisons,
                                            "seconds": seconds, "minutes": minutes}, indent=1))
+    if a.plot:
+        plot(wins, a.plot, title(vars(a), len(seeds)))
     return 0
 
 
