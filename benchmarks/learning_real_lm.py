@@ -9,6 +9,9 @@ McNemar p-value.
 
     python benchmarks/learning_real_lm.py --env textworld            # Coin Collector, level 2
     python benchmarks/learning_real_lm.py --env alfworld              # BC warm start, then RL
+    python benchmarks/learning_real_lm.py --seed 1 --out runs/lrl_s1  # another training seed
+    python benchmarks/learning_real_lm.py --summarize runs/learning_real_lm/textworld/result.json \
+        runs/lrl_s1/textworld/result.json                             # seeds side by side, pooled
 
 textworld: TextWorld Coin Collector (level 2: follow the directions in the task, take the coin),
 train split games -> `valid` split games (generated with disjoint seeds).
@@ -99,6 +102,35 @@ def warm_start(trainer: Trainer, args: argparse.Namespace) -> dict[str, Any]:
     return stats
 
 
+def summarize(paths: list[str]) -> None:
+    """Training seeds of one setting side by side: per seed before -> after, the mean change with a
+    t-interval over seeds, and the pooled (seed x game) after-rate with its Wilson interval."""
+    import statistics
+
+    from scipy import stats as scipy_stats
+
+    runs = [json.loads(Path(p).read_text()) for p in paths]
+    print("| seed | iterations | minutes | before | after | change (paired bootstrap) | McNemar p |")
+    print("|---|---|---|---|---|---|---|")
+    changes, pooled_after, pooled_before = [], [], []
+    for run in runs:
+        c = run["final_vs_base"]
+        wins = run.get("wins", {})
+        pooled_after += wins.get("after", [])
+        pooled_before += wins.get("before", [])
+        changes.append(c["change"])
+        low, high = c["change_ci"] if "change_ci" in c else (c["change_low"], c["change_high"])  # older files
+        print(f"| {run['args']['seed']} | {run['iterations']} | {run['minutes']:.0f} | {c['before']:.1%} | "
+              f"{c['after']:.1%} | {c['change']:+.1%} [{low:+.1%}, {high:+.1%}] | "
+              f"{c['mcnemar_p']:.2g} |")
+    if len(changes) > 1:
+        half = scipy_stats.t.ppf(0.975, len(changes) - 1) * statistics.stdev(changes) / len(changes) ** 0.5
+        print(f"\nmean change over {len(changes)} seeds: {statistics.mean(changes):+.1%} ± {half:.1%} (95% t)")
+    if pooled_after:
+        print(f"pooled over the seeds that stored episodes ({len(pooled_after)} episodes): before "
+              f"{format_rate(pooled_before)} -> after {format_rate(pooled_after)}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--env", choices=["textworld", "alfworld"], default="textworld")
@@ -119,7 +151,12 @@ def main() -> None:
     ap.add_argument("--bc-lr", type=float, default=1e-4)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="runs/learning_real_lm")
+    ap.add_argument("--summarize", nargs="+", default=None, metavar="RESULT_JSON",
+                    help="print earlier runs' result.json files side by side; run nothing")
     args = ap.parse_args()
+    if args.summarize:
+        summarize(args.summarize)
+        return
 
     start = time.perf_counter()
     config, eval_tasks = (textworld_config if args.env == "textworld" else alfworld_config)(args)
@@ -155,6 +192,7 @@ def main() -> None:
         result["rl_vs_bc"] = compare("RL after behaviour cloning", reference, after)
     result["final_vs_base"] = compare("held-out success, base model -> final", before, after)
     result["minutes"] = minutes
+    result["wins"] = {"before": before, "after": after, **({"after_bc": reference} if args.env == "alfworld" else {})}
     out = Path(args.out) / args.env / "result.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1))
