@@ -175,7 +175,10 @@ class StockfishOpponent(ScriptedAgent):
 
     name = "stockfish"
 
-    def __init__(self, skill: int = 0, move_time: float = 0.01, path: str | None = None):
+    def __init__(self, skill: int = 0, move_time: float = 0.01, path: str | None = None,
+                 start_timeout: float = 60.0):
+        """`start_timeout`: seconds the engine may take to answer the UCI handshake (python-chess's
+        default of 10 s is too short on a loaded machine)."""
         import chess.engine
 
         binary = path or find_stockfish()
@@ -183,7 +186,7 @@ class StockfishOpponent(ScriptedAgent):
             raise FileNotFoundError("stockfish is not installed (apt-get install stockfish; looked on PATH "
                                     "and in /usr/games)")
         self.skill, self.limit = int(skill), chess.engine.Limit(time=move_time)
-        self.engine = chess.engine.SimpleEngine.popen_uci(binary)
+        self.engine = chess.engine.SimpleEngine.popen_uci(binary, timeout=start_timeout)
         self.engine.configure({"Skill Level": self.skill, "Threads": 1})
         self.name = f"stockfish:{self.skill}"
         self._stop = weakref.finalize(self, self.engine.quit)
