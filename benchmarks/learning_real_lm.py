@@ -112,12 +112,12 @@ def summarize(paths: list[str]) -> None:
     runs = [json.loads(Path(p).read_text()) for p in paths]
     print("| seed | iterations | minutes | before | after | change (paired bootstrap) | McNemar p |")
     print("|---|---|---|---|---|---|---|")
-    changes, pooled_after, pooled_before = [], [], []
+    changes, pooled_after, before = [], [], []
     for run in runs:
         c = run["final_vs_base"]
         wins = run.get("wins", {})
         pooled_after += wins.get("after", [])
-        pooled_before += wins.get("before", [])
+        before = before or wins.get("before", [])  # the base model on the same games: once, not per seed
         changes.append(c["change"])
         low, high = c["change_ci"] if "change_ci" in c else (c["change_low"], c["change_high"])  # older files
         print(f"| {run['args']['seed']} | {run['iterations']} | {run['minutes']:.0f} | {c['before']:.1%} | "
@@ -127,8 +127,8 @@ def summarize(paths: list[str]) -> None:
         half = scipy_stats.t.ppf(0.975, len(changes) - 1) * statistics.stdev(changes) / len(changes) ** 0.5
         print(f"\nmean change over {len(changes)} seeds: {statistics.mean(changes):+.1%} ± {half:.1%} (95% t)")
     if pooled_after:
-        print(f"pooled over the seeds that stored episodes ({len(pooled_after)} episodes): before "
-              f"{format_rate(pooled_before)} -> after {format_rate(pooled_after)}")
+        print(f"base model {format_rate(before)} (n = {len(before)}); after, pooled over the seeds that stored "
+              f"episodes ((seed, game) pairs, the same games each seed): {format_rate(pooled_after)}")
 
 
 def main() -> None:

@@ -122,7 +122,7 @@ def plot(wins: dict[str, list[list[bool]]], path: str, title: str) -> None:
         ax.plot([i] * len(per_seed), [sum(w) / len(w) for w in per_seed], "k.", markersize=6)
     ax.set_xticks(range(len(wins)), list(wins), rotation=15)
     ax.set_ylim(0, 1.05)
-    ax.set_ylabel("held-out success (greedy)")
+    ax.set_ylabel("held-out success")
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -133,7 +133,7 @@ def plot(wins: dict[str, list[list[bool]]], path: str, title: str) -> None:
 
 def title(args: dict, seeds: int) -> str:
     return (f"{args['model']}, {args['env']} level {args['difficulty']}: {args['eval_games']} held-out games, "
-            f"{seeds} seeds\nbars: pooled, Wilson 95%; dots: seeds")
+            f"{seeds} seeds\ngreedy (oreo+V: best V of K samples); bars: pooled, Wilson 95%; dots: seeds")
 
 
 def merge(paths: list[str], plot_path: str | None = None) -> int:
