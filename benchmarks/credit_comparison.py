@@ -30,6 +30,7 @@ from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))  # the maze module, by "module:id"
 
+from turnrl.stats import t_interval  # noqa: E402
 from turnrl.trainers.config import TrainConfig  # noqa: E402
 from turnrl.trainers.trainer import Trainer  # noqa: E402
 
@@ -54,13 +55,6 @@ def run_one(config: TrainConfig) -> list[float]:
         return [m["success_rate"] for m in trainer.train()]
     finally:
         trainer.close()
-
-
-def t_interval(x: np.ndarray, axis: int = 0, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """(mean, half-width) of the t-interval over `axis` (the seeds)."""
-    n = x.shape[axis]
-    half = stats.t.ppf(0.5 + level / 2, n - 1) * x.std(axis=axis, ddof=1) / np.sqrt(n)
-    return x.mean(axis=axis), half
 
 
 def permutation_p(a: np.ndarray, b: np.ndarray, rounds: int = 100_000, seed: int = 0) -> float:

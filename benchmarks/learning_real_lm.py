@@ -105,9 +105,7 @@ def warm_start(trainer: Trainer, args: argparse.Namespace) -> dict[str, Any]:
 def summarize(paths: list[str]) -> None:
     """Training seeds of one setting side by side: per seed before -> after, the mean change with a
     t-interval over seeds, and the pooled (seed x game) after-rate with its Wilson interval."""
-    import statistics
-
-    from scipy import stats as scipy_stats
+    from turnrl.stats import t_interval
 
     runs = [json.loads(Path(p).read_text()) for p in paths]
     print("| seed | iterations | minutes | before | after | change (paired bootstrap) | McNemar p |")
@@ -124,8 +122,8 @@ def summarize(paths: list[str]) -> None:
               f"{c['after']:.1%} | {c['change']:+.1%} [{low:+.1%}, {high:+.1%}] | "
               f"{c['mcnemar_p']:.2g} |")
     if len(changes) > 1:
-        half = scipy_stats.t.ppf(0.975, len(changes) - 1) * statistics.stdev(changes) / len(changes) ** 0.5
-        print(f"\nmean change over {len(changes)} seeds: {statistics.mean(changes):+.1%} ± {half:.1%} (95% t)")
+        mean, half = t_interval(changes)
+        print(f"\nmean change over {len(changes)} seeds: {mean:+.1%} ± {half:.1%} (95% t)")
     if pooled_after:
         print(f"base model {format_rate(before)} (n = {len(before)}); after, pooled over the seeds that stored "
               f"episodes ((seed, game) pairs, the same games each seed): {format_rate(pooled_after)}")

@@ -29,12 +29,9 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
-
-from scipy import stats as scipy_stats
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -65,12 +62,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def t_interval(values: list[float]) -> str:
-    mean = statistics.mean(values)
-    if len(values) < 2:
-        return f"{mean:.3f}"
-    half = scipy_stats.t.ppf(0.975, len(values) - 1) * statistics.stdev(values) / len(values) ** 0.5
-    return f"{mean:.3f} ± {half:.3f}"
+def format_mean(values: list[float]) -> str:
+    """`0.719 ± 0.432`: the mean over seeds with its 95% t half-width."""
+    from turnrl.stats import t_interval
+
+    mean, half = t_interval(values)
+    return f"{mean:.3f}" if len(values) < 2 else f"{mean:.3f} ± {half:.3f}"
 
 
 def report(wins: dict[str, list[list[bool]]], args: dict, minutes: float) -> dict[str, dict]:
@@ -87,7 +84,7 @@ def report(wins: dict[str, list[list[bool]]], args: dict, minutes: float) -> dic
     for name, per_seed in wins.items():
         rates = [sum(w) / len(w) for w in per_seed]
         pooled = [x for w in per_seed for x in w]
-        print(f"| {name} | {len(per_seed)} | {t_interval(rates)} | {format_rate(pooled)} | "
+        print(f"| {name} | {len(per_seed)} | {format_mean(rates)} | {format_rate(pooled)} | "
               f"{' '.join(f'{r:.3f}' for r in rates)} |")
     print("\n| paired difference (pooled seed x game) | diff [95% bootstrap] | McNemar p |")
     print("|---|---|---|")

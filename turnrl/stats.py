@@ -3,7 +3,8 @@
 Success over held-out episodes is a proportion: `wilson_interval` gives its 95% interval (sound
 at 0% and 100%, unlike the normal approximation). Before/after comparisons on the SAME episodes
 are paired: `paired_difference` bootstraps the interval of the change in success, and
-`mcnemar_exact` tests it with the exact binomial test on the discordant episodes.
+`mcnemar_exact` tests it with the exact binomial test on the discordant episodes. Means over
+training seeds get `t_interval` (scipy, imported when called).
 """
 from __future__ import annotations
 
@@ -51,14 +52,18 @@ def mcnemar_exact(before: Sequence[bool], after: Sequence[bool]) -> float:
     return min(1.0, 2 * tail)
 
 
-def mean_interval(values: Sequence[float], z: float = Z95) -> tuple[float, float, float]:
-    """(mean, low, high): a normal-approximation 95% interval of a mean (use t for few samples)."""
+def t_interval(values: Sequence[float] | np.ndarray, axis: int = 0,
+               level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, half-width) of the Student-t interval over `axis`: the interval for a mean over a few
+    training seeds, where the normal approximation is too narrow. Half-width 0 below two values."""
+    from scipy import stats as scipy_stats
+
     x = np.asarray(values, dtype=float)
-    if len(x) < 2:
-        m = float(x.mean()) if len(x) else 0.0
-        return m, m, m
-    half = z * x.std(ddof=1) / math.sqrt(len(x))
-    return float(x.mean()), float(x.mean() - half), float(x.mean() + half)
+    n = x.shape[axis]
+    if n < 2:
+        return x.mean(axis=axis), np.zeros_like(x.mean(axis=axis))
+    half = scipy_stats.t.ppf(0.5 + level / 2, n - 1) * x.std(axis=axis, ddof=1) / math.sqrt(n)
+    return x.mean(axis=axis), half
 
 
 def format_rate(wins: Sequence[bool]) -> str:

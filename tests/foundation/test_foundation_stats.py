@@ -1,7 +1,7 @@
 """turnrl.stats against values worked by hand."""
 import pytest
 
-from turnrl.stats import compare_paired, mcnemar_exact, paired_difference, wilson_interval
+from turnrl.stats import compare_paired, mcnemar_exact, paired_difference, t_interval, wilson_interval
 
 
 def test_wilson_interval_matches_the_textbook_values():
@@ -27,3 +27,12 @@ def test_paired_difference_is_the_mean_change_with_a_bootstrap_interval():
     assert compare_paired([bool(x) for x in before], [bool(x) for x in after])["change"] == pytest.approx(0.25)
     with pytest.raises(ValueError):
         paired_difference([1, 0], [1])
+
+
+def test_t_interval_is_the_student_t_half_width_over_seeds():
+    # mean 2, sd 1, n 3: half = t(0.975, 2) * 1 / sqrt(3) = 4.302653 * 0.577350 = 2.484138
+    mean, half = t_interval([1.0, 2.0, 3.0])
+    assert mean == pytest.approx(2.0) and half == pytest.approx(2.484138, abs=1e-6)
+    means, halves = t_interval([[0.0, 1.0], [1.0, 1.0], [2.0, 1.0]], axis=0)  # seeds x iterations
+    assert list(means) == [1.0, 1.0] and halves[0] == pytest.approx(2.484138, abs=1e-6) and halves[1] == 0.0
+    assert t_interval([0.5]) == (0.5, 0.0)  # one seed: no interval, not a crash
